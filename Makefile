@@ -1,0 +1,55 @@
+# Jiefen build/test entry points. Everything runs from the project venv (.venv).
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Extra arguments for pytest, e.g.  make test PYTEST_ARGS='-k calendar -x'
+PYTEST_ARGS ?=
+# Prerequisites of `test`. browser-deps makes sure Debian's chromium and CJK
+# fonts are present for the browser tests (it only warns when it can't).
+TEST_DEPS ?= venv browser-deps
+
+.PHONY: venv check test browser-deps run serve bench clean
+
+venv: $(STAMP)
+
+# Re-runs only when a requirements file is newer than the stamp.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import pip, sys; sys.exit(int(pip.__version__.split(".")[0]) < 23)' \
+		|| $(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+check: venv
+	$(BIN)/python -m generator check config
+
+test: $(TEST_DEPS)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+browser-deps:
+	@bash scripts/install-browser.sh
+
+run: venv
+	$(BIN)/python -m generator check config
+	$(BIN)/flask --app app setup
+	$(BIN)/flask --app app run --host 127.0.0.1 --port $${PORT:-5000}
+
+serve: venv
+	$(BIN)/gunicorn -w $${WORKERS:-4} -b 127.0.0.1:$${PORT:-5000} 'app:create_app()'
+
+bench: venv
+	@if [ -f bench/run_all.py ]; then \
+		$(BIN)/python bench/run_all.py; \
+	else \
+		echo "bench: bench/run_all.py not found, nothing to run"; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis test-results
+	rm -f var/*.db
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,108 @@
+"""Command line: ``python -m generator check|explain|schema``.
+
+    python -m generator check [CONFIG_DIR] [--lang en] [--format json]
+    python -m generator explain [CONFIG_DIR] [--role X | --workflow X | --entities]
+    python -m generator schema [--out DIR]
+
+``check`` exits 0 when the config is clean (warnings allowed) and 1 on errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import explain as ex
+from .errors import summary
+from .pipeline import load
+from .schemas import FILES, schema_for
+
+SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "schemas")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m generator", description="解纷配置编译器 / Jiefen config compiler")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check", help="检查配置 / check the config")
+    c.add_argument("config_dir", nargs="?", default="config")
+    c.add_argument("--lang", choices=["zh", "en"], default="zh")
+    c.add_argument("--format", choices=["text", "json"], default="text")
+    e = sub.add_parser("explain", help="说明实体、角色和流程 / explain entities, roles, workflows")
+    e.add_argument("config_dir", nargs="?", default="config")
+    e.add_argument("--lang", choices=["zh", "en"], default="zh")
+    g = e.add_mutually_exclusive_group()
+    g.add_argument("--role")
+    g.add_argument("--workflow")
+    g.add_argument("--entities", action="store_true")
+    s = sub.add_parser("schema", help="写出 JSON Schema 文件 / write the JSON Schemas")
+    s.add_argument("--out", default=SCHEMA_DIR)
+    return p
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    result = load(args.config_dir)
+    if args.format == "json":
+        _write(json.dumps({"ok": result.ok, "files": list(result.files),
+                           "errors": [e.as_json(args.lang) for e in result.errors],
+                           "summary": summary(list(result.errors), len(result.files), args.lang)},
+                          ensure_ascii=False, indent=2))
+    else:
+        for e in result.errors:
+            _write(e.render(args.lang))
+        if not result.ok and result.spec is None and not any(
+                e.code[1] in "3456" for e in result.errors) and result.errors:
+            _write("（语义检查将在以上结构错误修正后进行）" if args.lang == "zh"
+                   else "(semantic checks run once the errors above are fixed)")
+        _write(summary(list(result.errors), len(result.files), args.lang))
+    return 0 if result.ok else 1
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    result = load(args.config_dir)
+    if not result.ok or result.spec is None:
+        for e in result.errors:
+            _write(e.render(args.lang))
+        _write(summary(list(result.errors), len(result.files), args.lang))
+        return 1
+    spec = result.spec
+    if args.role:
+        if args.role not in spec.roles:
+            _write(f"未知角色 '{args.role}'；可选：{', '.join(spec.roles)}")
+            return 1
+        _write(ex.explain_role(spec, spec.roles[args.role], args.lang))
+    elif args.workflow:
+        if args.workflow not in spec.workflows:
+            _write(f"未知流程 '{args.workflow}'；可选：{', '.join(spec.workflows)}")
+            return 1
+        _write(ex.explain_workflow(spec, spec.workflows[args.workflow], args.lang))
+    elif args.entities:
+        _write(ex.explain_entities(spec, args.lang))
+    else:
+        _write(ex.explain_all(spec, args.lang))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    os.makedirs(args.out, exist_ok=True)
+    for kind in FILES:
+        path = os.path.join(args.out, f"{kind}.schema.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(schema_for(kind), fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+        _write(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return {"check": cmd_check, "explain": cmd_explain, "schema": cmd_schema}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Config errors as values: a stable code, a place, a message and a fix.
+
+Every code lives in ``CODES`` with its wording in Chinese and English, so the
+text of an error is part of the contract (tests pin it) and
+``docs/config-guide.md`` must document every code (a test enforces that).
+Codes starting with ``W`` are warnings: they are printed but do not stop the
+system from starting.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .source import Source
+
+
+@dataclass(frozen=True)
+class Code:
+    title_zh: str
+    title_en: str
+    msg_zh: str
+    msg_en: str
+    hint_zh: str = ""
+    hint_en: str = ""
+
+
+CODES: dict[str, Code] = {
+    # ---- E1xx: reading the file (before the schema runs)
+    "E100": Code("缺少配置文件", "config file missing",
+                 "找不到必需的配置文件 {name}", "required config file {name} not found",
+                 "在配置目录中创建 {name}，可参考 docs/config-guide.md 的示例",
+                 "create {name} in the config directory; see docs/config-guide.md"),
+    "E101": Code("重复的键", "duplicate key",
+                 "键 '{key}' 重复出现（第一次在第 {first_line} 行）",
+                 "duplicate key '{key}' (first defined on line {first_line})",
+                 "同一层级的键只能出现一次：删除其中一处，或把两处内容合并到第 {first_line} 行",
+                 "a key may appear once per mapping: delete one, or merge both into line {first_line}"),
+    "E102": Code("使用了锚点或别名", "anchor or alias",
+                 "不允许使用 YAML 锚点（&）或别名（*）：'{text}'",
+                 "YAML anchors (&) and aliases (*) are not allowed: '{text}'",
+                 "把被引用的内容直接完整写出来", "write the referenced content out in full"),
+    "E103": Code("文件过大", "file too large",
+                 "文件大小 {size} 字节，超过上限 {limit} 字节",
+                 "file is {size} bytes, over the limit of {limit} bytes",
+                 "检查是否误粘贴了大段内容；配置文件应只包含定义",
+                 "check for pasted bulk content; config files hold definitions only"),
+    "E104": Code("YAML 语法错误", "YAML syntax error",
+                 "YAML 语法错误：{problem}", "YAML syntax error: {problem}",
+                 "检查该行及上一行的缩进、冒号和引号是否配对：\n{excerpt}",
+                 "check indentation, colons and matching quotes on this line and the one above:\n{excerpt}"),
+    "E105": Code("用制表符缩进", "tab indentation",
+                 "第 {line} 行用制表符（Tab）缩进", "line {line} is indented with a tab",
+                 "YAML 只能用空格缩进：把 Tab 换成空格（建议每级 2 个空格）",
+                 "YAML indentation must use spaces: replace the tab with spaces (2 per level)"),
+    "E106": Code("使用了显式标签", "explicit tag",
+                 "不允许使用显式类型标签 '{tag}'", "explicit tag '{tag}' is not allowed",
+                 "删除 '{tag}'；需要文字时用引号括起来", "remove '{tag}'; quote the value if you need text"),
+    "E107": Code("不是 UTF-8 编码", "not UTF-8",
+                 "文件不是 UTF-8 编码（第 {offset} 字节无法解码）",
+                 "file is not UTF-8 (byte {offset} cannot be decoded)",
+                 "在编辑器中用“UTF-8”编码另存此文件（不要用 GBK/GB2312）",
+                 "save the file as UTF-8 in your editor (not GBK/GB2312)"),
+    "W108": Code("YAML 自动转换了值", "YAML coerced a value",
+                 "未加引号的 '{text}' 被 YAML 读成了 {value!r}",
+                 "the unquoted text '{text}' was read by YAML as {value!r}",
+                 "如果要保留原样，请加引号：'{text}'", "quote it to keep it as written: '{text}'"),
+    # ---- E2xx: schema
+    "E201": Code("类型错误", "wrong type",
+                 "应为{expected}，实际是{actual}", "should be {expected_en}, got {actual_en}",
+                 "{fix}", "{fix_en}"),
+    "E202": Code("取值不在允许范围内", "value not allowed",
+                 "'{value}' 不是允许的取值", "'{value}' is not an allowed value",
+                 "可选值：{choices}{suggest}", "allowed values: {choices}{suggest_en}"),
+    "E203": Code("未知的键", "unknown key",
+                 "未知的键 '{key}'", "unknown key '{key}'",
+                 "删除它或检查拼写{suggest}；此处允许的键：{choices}",
+                 "remove it or fix the spelling{suggest_en}; keys allowed here: {choices}"),
+    "E204": Code("缺少必填项", "required key missing",
+                 "缺少必填的键 '{key}'", "required key '{key}' is missing",
+                 "添加 '{key}:'，说明：{description}", "add '{key}:' ({description})"),
+    "E205": Code("格式不正确", "invalid format",
+                 "'{value}' 格式不正确", "'{value}' has an invalid format",
+                 "{fix}", "{fix_en}"),
+    "E206": Code("超出限制", "constraint violated",
+                 "{detail}", "{detail_en}",
+                 "{fix}", "{fix_en}"),
+    # ---- E3xx: references across files
+    "E301": Code("流程指向未知实体", "workflow names an unknown entity",
+                 "流程 '{workflow}' 指向的实体 '{name}' 不存在", "workflow '{workflow}' names unknown entity '{name}'",
+                 "在 entities.yaml 中定义该实体，或改为已有实体{suggest}",
+                 "define it in entities.yaml or use an existing entity{suggest_en}"),
+    "E302": Code("未知的状态", "unknown state",
+                 "流程 '{workflow}' 中没有状态 '{name}'", "workflow '{workflow}' has no state '{name}'",
+                 "检查拼写{suggest}，或在 states 下定义该状态",
+                 "fix the spelling{suggest_en}, or define the state under states"),
+    "E303": Code("授权指向未知对象", "grant names an unknown target",
+                 "角色 '{role}' 的授权 '{name}' 不存在：{reason}", "role '{role}' grants unknown '{name}': {reason_en}",
+                 "检查拼写{suggest}", "fix the spelling{suggest_en}"),
+    "E304": Code("未知的角色", "unknown role",
+                 "角色 '{name}' 未在 roles.yaml 中定义", "role '{name}' is not defined in roles.yaml",
+                 "检查拼写{suggest}，或在 roles.yaml 中添加该角色",
+                 "fix the spelling{suggest_en}, or add the role to roles.yaml"),
+    "E305": Code("关联到未知实体", "reference to an unknown entity",
+                 "'{name}' 不是已定义的实体", "'{name}' is not a defined entity",
+                 "检查拼写{suggest}，或在 entities.yaml 中定义该实体",
+                 "fix the spelling{suggest_en}, or define the entity in entities.yaml"),
+    "E306": Code("检查清单引用错误", "checklist reference unknown",
+                 "{what} '{name}' 不存在", "{what_en} '{name}' does not exist",
+                 "检查拼写{suggest}", "fix the spelling{suggest_en}"),
+    "E307": Code("未知的字段", "unknown field",
+                 "实体 '{entity}' 没有字段 '{name}'", "entity '{entity}' has no field '{name}'",
+                 "检查拼写{suggest}，或在 entities.yaml 的 {entity}.fields 中添加该字段",
+                 "fix the spelling{suggest_en}, or add it under {entity}.fields in entities.yaml"),
+    "E308": Code("未知的选项集或选项值", "unknown enum or enum value",
+                 "{what} '{name}' 不存在", "{what_en} '{name}' does not exist",
+                 "检查拼写{suggest}，或在 entities.yaml 的 enums 中添加",
+                 "fix the spelling{suggest_en}, or add it under enums in entities.yaml"),
+    "E309": Code("未知的菜单", "unknown menu",
+                 "菜单分组 '{name}' 不存在", "menu group '{name}' does not exist",
+                 "检查拼写{suggest}，或在 menus 中添加", "fix the spelling{suggest_en}, or add it under menus"),
+    "E310": Code("未知的期限", "unknown deadline",
+                 "流程 '{workflow}' 中没有期限 '{name}'", "workflow '{workflow}' has no deadline '{name}'",
+                 "检查拼写{suggest}，或在 deadlines 下定义", "fix the spelling{suggest_en}, or define it under deadlines"),
+    "E311": Code("字段类型不符合用途", "field has the wrong kind for this use",
+                 "字段 '{entity}.{name}' 不能用于{use}：{reason}",
+                 "field '{entity}.{name}' cannot be used as {use_en}: {reason_en}",
+                 "{fix}", "{fix_en}"),
+    "E312": Code("参考数据错误", "reference record invalid",
+                 "参考数据 {entity} 第 {index} 条：{reason}", "reference record {entity}[{index}]: {reason_en}",
+                 "{fix}", "{fix_en}"),
+    "E313": Code("字段选项与类型不符", "field option does not fit the type",
+                 "字段 '{entity}.{name}'（类型 {type}）：{reason}",
+                 "field '{entity}.{name}' (type {type}): {reason_en}",
+                 "{fix}", "{fix_en}"),
+    # ---- E4xx: workflow graph and names
+    "E401": Code("状态不可达", "unreachable state",
+                 "流程 '{workflow}' 的状态 '{name}' 从初始状态 '{initial}' 无法到达",
+                 "state '{name}' of workflow '{workflow}' cannot be reached from '{initial}'",
+                 "添加一个 to: {name} 的动作，或删除该状态", "add a transition with to: {name}, or remove the state"),
+    "E402": Code("非终结状态没有出口", "non-final state has no exit",
+                 "状态 '{name}' 不是终结状态，但没有任何动作可以离开它",
+                 "state '{name}' is not final but no transition leaves it",
+                 "添加一个 from: {name} 的动作，或设置 final: true",
+                 "add a transition with from: {name}, or set final: true"),
+    "E403": Code("动作没有角色能执行", "no role can run the transition",
+                 "动作 '{workflow}.{name}' 没有任何角色能执行", "no role can run transition '{workflow}.{name}'",
+                 "在 roles.yaml 中给 {roles} 之一授予 '{workflow}.{name}'（或 '{workflow}.*'）",
+                 "grant '{workflow}.{name}' (or '{workflow}.*') to one of {roles} in roles.yaml"),
+    "E404": Code("保留名称", "reserved name",
+                 "'{name}' 是保留名称，不能用作{what}", "'{name}' is reserved and cannot be used as {what_en}",
+                 "换一个名称，例如 '{name}_{suffix}'", "choose another name, e.g. '{name}_{suffix}'"),
+    "E405": Code("终结状态有出口", "final state has an exit",
+                 "状态 '{name}' 是终结状态，但动作 '{transition}' 从它出发",
+                 "state '{name}' is final but transition '{transition}' leaves it",
+                 "删除 final: true，或修改该动作的 from", "remove final: true, or change the transition's from"),
+    "E406": Code("名称冲突", "name clash",
+                 "'{name}' 与 '{other}' 冲突：{reason}", "'{name}' clashes with '{other}': {reason_en}",
+                 "把其中一个改名", "rename one of them"),
+    "E407": Code("组织树层级不完整", "org tree levels incomplete",
+                 "组织类型 '{name}' {reason}", "org type '{name}' {reason_en}",
+                 "在 org_tree.levels 的 county、township、station 中恰好列出一次",
+                 "list it exactly once among org_tree.levels county, township and station"),
+    "W408": Code("角色未获授权", "role lacks the grant",
+                 "动作 '{workflow}.{name}' 列出了角色 '{role}'，但该角色在 roles.yaml 中没有此动作的授权",
+                 "transition '{workflow}.{name}' lists role '{role}', which lacks the grant in roles.yaml",
+                 "在 roles.yaml 的 {role}.grants.transitions 中添加 '{workflow}.{name}'，或从 roles 中删除它",
+                 "add '{workflow}.{name}' to {role}.grants.transitions in roles.yaml, or drop it from roles"),
+    # ---- E5xx: personal data and security
+    "E501": Code("个人信息字段缺少数据范围", "personal data without a data scope",
+                 "实体 '{entity}' 含个人信息字段（{fields}），但{reason}",
+                 "entity '{entity}' holds personal data ({fields}) but {reason_en}",
+                 "添加 scope: {{org: 指向组织的字段}} 或 scope: {{parent: 指向上级记录的字段}}，使记录按组织控制可见范围",
+                 "add scope: {{org: <ref to org>}} or scope: {{parent: <ref to a scoped entity>}}"),
+    "W502": Code("全局范围角色可写", "all-scope role can write",
+                 "角色 '{role}' 的数据范围是 all，但没有标注 admin: true，却拥有写权限",
+                 "role '{role}' has scope all and write grants but is not marked admin: true",
+                 "确认该角色确实需要全部数据的写权限；如是系统管理员请标注 admin: true，否则缩小范围",
+                 "confirm it needs write access to everything: mark admin: true, or narrow its scope"),
+    "E503": Code("数据范围链无效", "data scope chain invalid",
+                 "实体 '{entity}' 的数据范围 {reason}", "the data scope of entity '{entity}' {reason_en}",
+                 "{fix}", "{fix_en}"),
+    "E504": Code("授予高于自身的角色", "role can assign a higher role",
+                 "角色 '{role}' 可以授予角色 '{other}'，而后者的数据范围（{other_scope}）大于自身（{scope}）",
+                 "role '{role}' can assign '{other}', whose scope ({other_scope}) is wider than its own ({scope})",
+                 "从 can_assign 中删除 '{other}'", "remove '{other}' from can_assign"),
+    # ---- E6xx: labels
+    "E601": Code("显示名称重复", "duplicate label",
+                 "{what}的中文名称“{label}”与 '{other}' 重复", "{what_en} label '{label}' duplicates '{other}'",
+                 "用户靠名称区分它们：把其中一个改成不同的名称",
+                 "users tell them apart by label: give one a different label"),
+}
+
+
+@dataclass(frozen=True)
+class ConfigError:
+    """One problem in the config, with a stable code and a place."""
+
+    code: str
+    src: Source
+    path: str
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.code.startswith("W")
+
+    def message(self, lang: str = "zh") -> str:
+        c = CODES[self.code]
+        return _fill(c.msg_zh if lang == "zh" else c.msg_en, self.params)
+
+    def hint(self, lang: str = "zh") -> str:
+        c = CODES[self.code]
+        return _fill(c.hint_zh if lang == "zh" else c.hint_en, self.params)
+
+    def render(self, lang: str = "zh") -> str:
+        where = f"{self.path}: " if self.path else ""
+        head = f"{self.src}: {self.code} {where}{self.message(lang)}"
+        hint = self.hint(lang)
+        if not hint:
+            return head
+        label = "提示" if lang == "zh" else "hint"
+        lines = hint.split("\n")
+        return "\n".join([head, f"    {label}: {lines[0]}"] + [f"      {ln}" for ln in lines[1:]])
+
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        return {"code": self.code, "severity": "warning" if self.is_warning else "error",
+                "file": self.src.file, "line": self.src.line, "col": self.src.col,
+                "path": self.path, "message": self.message(lang), "hint": self.hint(lang)}
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.src.file, self.src.line, self.src.col, self.code, self.message("en"))
+
+
+class _Defaults(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fill(template: str, params: dict[str, Any]) -> str:
+    return template.format_map(_Defaults(params))
+
+
+def suggest(name: str, choices: Iterable[str]) -> dict[str, str]:
+    """Did-you-mean parameters for a message: ``suggest`` (zh) and ``suggest_en``."""
+    close = difflib.get_close_matches(str(name), sorted(set(choices)), n=1, cutoff=0.6)
+    if not close:
+        return {"suggest": "", "suggest_en": ""}
+    return {"suggest": f"；是不是 '{close[0]}'？", "suggest_en": f"; did you mean '{close[0]}'?"}
+
+
+def error(code: str, src: Source, path: str, **params: Any) -> ConfigError:
+    if code not in CODES:  # a programming error, caught by the code-catalogue test
+        raise KeyError(code)
+    return ConfigError(code, src, path, params)
+
+
+def summary(errors: list[ConfigError], files: int, lang: str = "zh") -> str:
+    n_err = sum(1 for e in errors if not e.is_warning)
+    n_warn = len(errors) - n_err
+    touched = len({e.src.file for e in errors})
+    files = max(files, touched)
+    if lang == "zh":
+        if not errors:
+            return f"配置检查通过：{files} 个文件，0 个错误，0 个警告"
+        return f"配置检查：{n_err} 个错误，{n_warn} 个警告，涉及 {touched} 个文件（共 {files} 个）"
+    if not errors:
+        return f"config check passed: {files} files, 0 errors, 0 warnings"
+    return f"config check: {n_err} errors, {n_warn} warnings in {touched} of {files} files"

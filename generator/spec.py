@@ -1,0 +1,348 @@
+"""The typed spec: frozen dataclasses, the only input builders accept.
+
+Every node remembers where it was declared (``src``: the line of its key) and
+its path inside its file, so anything built from it can point back to the
+YAML (``Generated from config/entities.yaml:41``).  Collections are tuples or
+read-only mappings; nothing downstream can mutate the spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as _field
+from types import MappingProxyType
+from typing import Any, Mapping, Optional
+
+from .source import Path, Source, SourceMap
+
+
+def frozen_map(d: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(d))
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class Node:
+    src: Source
+    path: Path
+
+
+# ------------------------------------------------------------------ entities
+
+
+@dataclass(frozen=True)
+class Field(Node):
+    name: str
+    label: Label
+    type: str
+    required: bool = False
+    unique: bool = False
+    index: bool = False
+    max_length: Optional[int] = None
+    min_length: Optional[int] = None
+    min: Optional[float] = None
+    max: Optional[float] = None
+    pattern: Optional[str] = None
+    format: Optional[str] = None
+    enum: Optional[str] = None
+    ref: Optional[str] = None
+    on_delete: Optional[str] = None
+    pii: Optional[str] = None
+    default: Any = None
+    help: Optional[Label] = None
+    readonly: bool = False
+
+
+@dataclass(frozen=True)
+class Scope(Node):
+    org: Optional[str] = None
+    parent: Optional[str] = None
+    owner: Optional[str] = None
+    tree: bool = False
+    public: bool = False
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.org or self.parent or self.tree or self.public)
+
+
+@dataclass(frozen=True)
+class Entity(Node):
+    name: str
+    label: Label
+    menu: str
+    fields: Mapping[str, Field]
+    scope: Optional[Scope] = None
+    description: Optional[Label] = None
+    order: int = 0
+    display: Optional[str] = None
+    reference: bool = False
+    list: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    order_by: Optional[str] = None
+    unique_together: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def pii_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields.values() if f.pii)
+
+
+@dataclass(frozen=True)
+class Enum(Node):
+    name: str
+    label: Label
+    values: Mapping[str, Label]
+
+
+@dataclass(frozen=True)
+class Menu(Node):
+    name: str
+    label: Label
+    order: int = 0
+    icon: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class OrgTree(Node):
+    entity: str
+    parent_field: str
+    type_field: str
+    levels: Mapping[str, tuple[str, ...]]
+    allowed_parents: Mapping[str, tuple[str, ...]]
+
+    def level_of(self, org_type: str) -> Optional[str]:
+        for level, types in self.levels.items():
+            if org_type in types:
+                return level
+        return None
+
+
+# ------------------------------------------------------------------ roles
+
+
+@dataclass(frozen=True)
+class Role(Node):
+    name: str
+    label: Label
+    scope: str
+    entity_grants: Mapping[str, tuple[str, ...]]
+    transitions: tuple[str, ...] = ()
+    checklists: tuple[str, ...] = ()
+    reveal: tuple[str, ...] = ()
+    description: Optional[Label] = None
+    admin: bool = False
+    org_types: tuple[str, ...] = ()
+    can_assign: tuple[str, ...] = ()
+
+    def actions_on(self, entity: str) -> tuple[str, ...]:
+        own = self.entity_grants.get(entity, ())
+        every = self.entity_grants.get("*", ())
+        return tuple(a for a in ("read", "create", "update", "delete", "export") if a in own or a in every)
+
+    def may_run(self, workflow: str, transition: str) -> bool:
+        return f"{workflow}.{transition}" in self.transitions or f"{workflow}.*" in self.transitions
+
+
+# ------------------------------------------------------------------ workflows
+
+
+@dataclass(frozen=True)
+class State(Node):
+    name: str
+    label: Label
+    kind: str
+    level: Optional[str] = None
+    owners: tuple[str, ...] = ()
+    editable: tuple[str, ...] = ()
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Extension(Node):
+    roles: tuple[str, ...]
+    max_days: int
+    reason_required: bool = True
+
+
+@dataclass(frozen=True)
+class Deadline(Node):
+    name: str
+    label: Label
+    days: int
+    day_type: str
+    start: tuple[str, ...]
+    stop: tuple[str, ...] = ()
+    pause_in: tuple[str, ...] = ()
+    due_soon_days: int = 3
+    basis: Optional[Label] = None
+    extension: Optional[Extension] = None
+
+
+@dataclass(frozen=True)
+class Condition(Node):
+    label: Label
+    checklist: Optional[str] = None
+    item: Optional[str] = None
+    org_field: Optional[str] = None
+    related: Optional[str] = None
+    via: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Effect(Node):
+    create: Optional[str] = None
+    link: Optional[str] = None
+    values: Mapping[str, Any] = _field(default_factory=lambda: frozen_map({}))
+    set: Mapping[str, Any] = _field(default_factory=lambda: frozen_map({}))
+    start_deadline: Optional[str] = None
+    stop_deadline: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Assign(Node):
+    role: str
+    org: str
+
+
+@dataclass(frozen=True)
+class Transition(Node):
+    name: str
+    label: Label
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    comment_required: bool = False
+    required_fields: tuple[str, ...] = ()
+    required_attachments: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    assign: Optional[Assign] = None
+
+
+@dataclass(frozen=True)
+class Attachments(Node):
+    entity: str
+    parent_field: str
+    type_field: str
+
+
+@dataclass(frozen=True)
+class Workflow(Node):
+    name: str
+    label: Label
+    entity: str
+    initial: str
+    states: Mapping[str, State]
+    transitions: Mapping[str, Transition]
+    deadlines: Mapping[str, Deadline]
+    attachments: Optional[Attachments] = None
+
+
+@dataclass(frozen=True)
+class CalendarYear(Node):
+    year: int
+    holidays: tuple[str, ...]
+    workdays: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------ checklists
+
+
+@dataclass(frozen=True)
+class Evidence(Node):
+    kind: str
+    label: Label
+    min_count: int = 1
+    threshold: Optional[float] = None
+    unit: Optional[Label] = None
+
+
+@dataclass(frozen=True)
+class SubItem(Node):
+    name: str
+    label: Label
+    gate: bool = False
+    requirement: Optional[Label] = None
+    evidence: tuple[Evidence, ...] = ()
+    applies_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckItem(Node):
+    name: str
+    label: Label
+    sub_items: Mapping[str, SubItem]
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class RatingRule(Node):
+    result: str
+    when: str
+
+
+@dataclass(frozen=True)
+class Checklist(Node):
+    name: str
+    label: Label
+    version: int
+    entity: str
+    applies_to: tuple[str, ...]
+    actions: tuple[str, ...]
+    items: Mapping[str, CheckItem]
+    rating: tuple[RatingRule, ...]
+    validity_months: int = 12
+    reinspect_months: int = 12
+    rectification_days: int = 30
+
+
+@dataclass(frozen=True)
+class Target(Node):
+    name: str
+    label: Label
+    org_types: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class ReferenceRecord(Node):
+    entity: str
+    index: int
+    values: Mapping[str, Any]
+
+
+# ------------------------------------------------------------------ the whole
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """Everything the config says, typed and located; the input of every builder."""
+
+    config_dir: str
+    menus: Mapping[str, Menu]
+    enums: Mapping[str, Enum]
+    entities: Mapping[str, Entity]
+    org_tree: OrgTree
+    roles: Mapping[str, Role]
+    workflows: Mapping[str, Workflow]
+    calendar: tuple[CalendarYear, ...]
+    checklists: Mapping[str, Checklist]
+    targets: Mapping[str, Target]
+    reference: tuple[ReferenceRecord, ...]
+    sources: Mapping[str, SourceMap]
+
+    def key_at(self, node: Node, *sub: Any) -> Source:
+        """Where the key ``node.path + sub`` sits in ``node``'s file."""
+        return self.sources[node.src.file].key(node.path + tuple(sub))
+
+    def value_at(self, node: Node, *sub: Any) -> Source:
+        """Where the value at ``node.path + sub`` starts in ``node``'s file."""
+        return self.sources[node.src.file].value(node.path + tuple(sub))
