@@ -153,7 +153,7 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
         value = self._constructor.construct_object(node, deep=True)
-        if node.tag != _STR_TAG and isinstance(node, yaml.ScalarNode) and node.style is None:
+        if node.tag != _STR_TAG and isinstance(node, yaml.ScalarNode) and not node.style:  # plain (libyaml says '', PyYAML None)
             if _is_surprising(node.value, value):
                 self.smap.coerced[path] = node.value
         return value

@@ -113,6 +113,8 @@ def _translate(err: jsonschema.ValidationError, smap: SourceMap) -> list[ConfigE
         expected = expected if isinstance(expected, list) else [expected]
         actual_zh, actual_en = _type_name(err.instance)
         quoted = _quote_fix(smap, path)
+        if quoted is None and "boolean" in expected and isinstance(err.instance, str):
+            quoted = ("写 true 或 false，不要加引号", "write true or false, without quotes")
         fix = quoted or (f"说明：{_description(err.schema)}" if _description(err.schema) else "", "")
         return [error("E201", smap.value(path), where,
                       expected="或".join(_TYPE_ZH.get(t, t) for t in expected),

@@ -45,7 +45,10 @@ def reserved_names(spec: AppSpec) -> list[ConfigError]:
             out.append(error("E404", ent.src, dotted(ent.path), name=ent.name, what="实体名",
                              what_en="an entity name", suffix="record"))
         for f in ent.fields.values():
-            if f.name in SYSTEM_FIELDS or _reserved(f.name) or f.name.startswith("_"):
+            # A ref/user field is stored as '<name>_id', so only Python and model words matter for it.
+            sql_clash = f.name in SQL_WORDS and f.type not in ("ref", "user")
+            python_clash = keyword.iskeyword(f.name) or f.name in MODEL_ATTRS
+            if f.name in SYSTEM_FIELDS or sql_clash or python_clash or f.name.startswith("_"):
                 out.append(error("E404", f.src, dotted(f.path), name=f.name, what="字段名（系统字段或保留字）",
                                  what_en="a field name (system column or reserved word)", suffix="value"))
     for role in spec.roles.values():

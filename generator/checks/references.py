@@ -253,7 +253,8 @@ def workflow_references(spec: AppSpec) -> list[ConfigError]:
             out.append(unknown("E301", spec.value_at(wf, "entity"), wf.path + ("entity",), wf.entity,
                                spec.entities, workflow=wf.name))
         out += _state_ref(spec, wf, wf, ("initial",), wf.initial)
-        doc_types = _attachment_types(spec, wf, ent, out)
+        # False: the attachments declaration is broken and already reported, so skip its users.
+        doc_types = _attachment_types(spec, wf, ent, out) if ent else False
         for st in wf.states.values():
             for i, r in enumerate(st.owners):
                 out += _role_ref(spec, st, ("owners", i), r)
@@ -280,14 +281,15 @@ def workflow_references(spec: AppSpec) -> list[ConfigError]:
     return out
 
 
-def _attachment_types(spec: AppSpec, wf: Workflow, ent: Optional[Entity], out: list[ConfigError]) -> Optional[tuple]:
+def _attachment_types(spec: AppSpec, wf: Workflow, ent: Optional[Entity],
+                      out: list[ConfigError]) -> "tuple[str, ...] | None | bool":
     a = wf.attachments
     if a is None:
         return None
     att = spec.entities.get(a.entity)
     if att is None:
         out.append(unknown("E305", spec.value_at(a, "entity"), a.path + ("entity",), a.entity, spec.entities))
-        return None
+        return False
     pf = att.fields.get(a.parent_field)
     if pf is None:
         out += _field(spec, att, a.parent_field, a.path + ("parent_field",), spec.value_at(a, "parent_field"))
@@ -299,13 +301,15 @@ def _attachment_types(spec: AppSpec, wf: Workflow, ent: Optional[Entity], out: l
     tf = att.fields.get(a.type_field)
     if tf is None:
         out += _field(spec, att, a.type_field, a.path + ("type_field",), spec.value_at(a, "type_field"))
-        return None
+        return False
+    if tf.type == "enum" and tf.enum and tf.enum not in spec.enums:
+        return False  # the unknown enum is reported on the field itself
     if tf.type != "enum" or tf.enum not in spec.enums:
         out.append(error("E311", spec.value_at(a, "type_field"), dotted(a.path + ("type_field",)),
                          entity=att.name, name=tf.name, use="材料类型字段", use_en="the document type field",
                          reason="必须是有效的 enum 字段", reason_en="it must be a valid enum field",
                          fix="改为 type: enum 并指定 enum:", fix_en="make it type: enum with enum:"))
-        return None
+        return False
     return tuple(spec.enums[tf.enum].values)
 
 
@@ -321,13 +325,13 @@ def _transition_refs(spec: AppSpec, wf: Workflow, ent: Optional[Entity], tr, doc
         for i, fname in enumerate(tr.required_fields):
             out += _field(spec, ent, fname, tr.path + ("requires", "fields", i),
                           spec.value_at(tr, "requires", "fields", i))
-    if doc_types is not None:
+    if isinstance(doc_types, tuple):
         for i, d in enumerate(tr.required_attachments):
             if d not in doc_types:
                 out.append(unknown("E308", spec.value_at(tr, "requires", "attachments", i),
                                    tr.path + ("requires", "attachments", i), d, doc_types,
                                    what="材料类型", what_en="document type"))
-    elif tr.required_attachments:
+    elif doc_types is None and tr.required_attachments:
         out.append(error("E311", spec.key_at(tr, "requires", "attachments"),
                          dotted(tr.path + ("requires", "attachments")), entity=wf.entity, name="attachments",
                          use="材料要求", use_en="attachment requirements",

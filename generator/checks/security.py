@@ -85,6 +85,8 @@ def _scope_errors(spec: AppSpec, ent: Entity) -> list[ConfigError]:
         for i, part in enumerate(parts):
             f = cur.fields.get(part)
             last = i == len(parts) - 1
+            if f is not None and f.type == "ref" and f.ref not in spec.entities:
+                break  # the unknown target is reported on the ref field itself
             if f is None or (last and f.type != "user") or (not last and (f.type != "ref" or f.ref not in spec.entities)):
                 bad("owner", f"路径 '{sc.owner}' 在 '{part}' 处无效（须经关联字段，终点为 user 字段）",
                     f"path '{sc.owner}' breaks at '{part}' (refs, ending in a user field)",
