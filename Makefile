@@ -36,6 +36,7 @@ browser-deps:
 
 run: venv
 	$(BIN)/python -m generator check config
+	@test -f app/__init__.py || { echo "run: the web app (app/) is not built yet; the config check above is what runs today" >&2; exit 1; }
 	$(BIN)/flask --app app setup
 	$(BIN)/flask --app app run --host 127.0.0.1 --port $${PORT:-5000}
 
@@ -43,11 +44,7 @@ serve: venv
 	$(BIN)/gunicorn -w $${WORKERS:-4} -b 127.0.0.1:$${PORT:-5000} 'app:create_app()'
 
 bench: venv
-	@if [ -f bench/run_all.py ]; then \
-		$(BIN)/python bench/run_all.py; \
-	else \
-		echo "bench: bench/run_all.py not found, nothing to run"; \
-	fi
+	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis test-results
