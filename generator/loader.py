@@ -67,7 +67,7 @@ def load_text(raw: bytes, file: str) -> tuple[Any, SourceMap, list[ConfigError]]
         return None, smap, errors
     try:
         root = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
+    except yaml.YAMLError as exc:
         return None, smap, [_syntax_error(exc, text, file)]
     if root is None:
         return None, smap, []
@@ -92,7 +92,7 @@ def _scan_events(text: str, file: str) -> list[ConfigError]:
                 implicit = ev.implicit if isinstance(ev, yaml.ScalarEvent) else (ev.implicit,)
                 if ev.tag and ev.tag != "!" and not any(implicit):
                     errors.append(error("E106", src, "", tag=_short_tag(ev.tag)))
-    except yaml.MarkedYAMLError as exc:
+    except yaml.YAMLError as exc:
         return errors + [_syntax_error(exc, text, file)]
     return errors
 
@@ -101,15 +101,26 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> ConfigError:
-    mark = exc.problem_mark or exc.context_mark
+def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> ConfigError:
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character such as NUL: no mark, a position
+        pos = max(0, min(exc.position, len(text)))
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        problem = f"不允许的控制字符 #x{exc.character:04x} (control character #x{exc.character:04x})" \
+            if isinstance(exc.character, int) else str(exc.reason)
+        return error("E104", Source(file, line, col), "", problem=problem, excerpt=_excerpt(text, line))
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = (mark.line + 1) if mark else 1
     col = (mark.column + 1) if mark else 1
+    problem = " ".join(p for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) \
+        or "invalid YAML"
+    return error("E104", Source(file, line, col), "", problem=problem, excerpt=_excerpt(text, line))
+
+
+def _excerpt(text: str, line: int) -> str:
     lines = text.splitlines()
     lo, hi = max(1, line - 2), min(len(lines), line + 1)
-    excerpt = "\n".join(f"{n:>4} | {lines[n - 1]}" for n in range(lo, hi + 1)) if lines else ""
-    problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-    return error("E104", Source(file, line, col), "", problem=problem, excerpt=excerpt)
+    return "\n".join(f"{n:>4} | {lines[n - 1]}" for n in range(lo, hi + 1)) if lines else ""
 
 
 class _Builder:

@@ -113,3 +113,8 @@ def test_app_never_imports_yaml() -> None:
     offenders = [str(p) for p in ROOT.glob("app/**/*.py")
                  if "import yaml" in p.read_text("utf-8") or "import jsonschema" in p.read_text("utf-8")]
     assert offenders == []
+
+
+def test_control_characters_are_a_located_syntax_error() -> None:
+    (err,) = load_text("a: 1\nb: x\x00y\n".encode(), "n.yaml")[2]
+    assert (err.code, err.src.line, err.src.col) == ("E104", 2, 5) and "#x0000" in err.message()

@@ -1,0 +1,1 @@
+"""Builders: ``AppSpec`` → runtime artifacts (models, views, APIs, permissions); pure and deterministic."""

@@ -1,0 +1,201 @@
+"""SQLAlchemy classes from the entities of an ``AppSpec``.
+
+    entities:
+      dispute_case:
+        display: registry_no
+        fields:
+          registry_no: {type: string, required: true, unique: true}
+          current_org: {type: ref, ref: org, required: true}      # -> current_org_id + .current_org
+        list: [registry_no, current_org]                             # -> indexed
+
+Every class also gets ``id``, the optimistic-locking ``version`` column,
+``created_on/_by`` and ``changed_on/_by`` (FKs to FAB's ``ab_user``), and,
+when it is the entity of a workflow, a checked ``state`` column.  Enums are
+VARCHAR(64) with a named CHECK, not DB enums: adding a value then needs no DDL
+and PostgreSQL's native enums cannot be changed inside the start-up schema sync
+(schema-sync-notes §4).  Unique fields become unique *indexes* (``CREATE UNIQUE
+INDEX`` works on an existing SQLite table, ``ADD CONSTRAINT UNIQUE`` does not).
+
+Pure and deterministic: declared order, no I/O, no Flask app.  Build once per
+declarative base; FAB's ``Model`` would otherwise silently extend the old tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Callable, Optional
+
+# Registers ab_user in FAB's metadata, so FKs to it resolve (fab5-notes gotcha 3).
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
+                        Numeric, String, Table, Text, text)
+from sqlalchemy.orm import relationship
+
+from .. import names
+from ..spec import AppSpec, Entity, Field, Workflow
+
+ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE", "set_null": "SET NULL"}
+SIMPLE_TYPES: dict[str, Callable[[Field], Any]] = {
+    "string": lambda f: String(f.max_length or 255),
+    "text": lambda f: Text(),
+    "integer": lambda f: Integer(),
+    "decimal": lambda f: Numeric(14, 2),
+    "boolean": lambda f: Boolean(),
+    "date": lambda f: Date(),
+    "datetime": lambda f: DateTime(),
+    "enum": lambda f: String(64),
+    "file": lambda f: String(512),  # a storage key, never the bytes
+}
+DEFAULT_CASTS: dict[str, Callable[[Any], Any]] = {
+    "integer": int, "decimal": lambda v: Decimal(str(v)), "boolean": bool,
+    "date": lambda v: dt.date.fromisoformat(str(v)), "datetime": lambda v: dt.datetime.fromisoformat(str(v)),
+}
+
+
+def build_models(spec: AppSpec, base: type) -> dict[str, type]:
+    """Build one mapped class per entity on ``base``.
+
+    Args:
+        spec: the compiled, checked config.
+        base: a declarative base (``flask_appbuilder.Model`` in the app, a fresh
+            ``DeclarativeBase`` subclass in tests). Must not hold these tables yet.
+
+    Returns:
+        ``{entity name: class}`` in declared order.
+    """
+    clash = sorted(t for t in map(names.table_name, spec.entities) if t in base.metadata.tables)
+    if clash:
+        raise RuntimeError(f"models already built on this base ({', '.join(clash)}); build once per "
+                           "process or use a fresh declarative base (fab5-notes gotcha 4)")
+    models: dict[str, type] = {}
+    for ent in spec.entities.values():
+        models[ent.name] = _build_entity(spec, ent, base, models)
+    return models
+
+
+def workflow_of(spec: AppSpec, entity: str) -> Optional[Workflow]:
+    """The workflow whose records are ``entity`` rows; one ``state`` column serves one workflow only."""
+    found = [wf for wf in spec.workflows.values() if wf.entity == entity]
+    if len(found) > 1:
+        raise ValueError(f"entity '{entity}' is driven by several workflows "
+                         f"({', '.join(wf.name for wf in found)}); it has a single state column")
+    return found[0] if found else None
+
+
+def indexed_fields(ent: Entity) -> tuple[str, ...]:
+    """Fields whose column gets an index, in declared order.
+
+    Refs (every FK), unique fields, ``index: true`` and everything the list
+    view shows, searches, filters or sorts by.  Text columns are left out unless
+    asked for explicitly: a b-tree does not help ``LIKE '%x%'``, and PostgreSQL
+    refuses rows whose indexed value exceeds ~2.7 kB.
+    """
+    used = set(ent.list) | set(ent.search) | set(ent.filters)
+    if ent.order_by:
+        used.add(ent.order_by.lstrip("-"))
+    return tuple(f.name for f in ent.fields.values()
+                 if f.type in ("ref", "user") or f.unique or f.index or (f.name in used and f.type != "text"))
+
+
+def _build_entity(spec: AppSpec, ent: Entity, base: type, models: dict[str, type]) -> type:
+    table = names.table_name(ent.name)
+    pk = Column("id", Integer, primary_key=True)
+    attrs: dict[str, Any] = {"id": pk}
+    table_args: list[Any] = []
+    indexed = set(indexed_fields(ent))
+    for f in ent.fields.values():
+        col_name = names.column_name(f.name, f.type)
+        if f.type in ("ref", "user"):
+            col = _fk_column(table, col_name, f.ref, f.required, f.on_delete)
+            target = None if f.type == "user" else (lambda t=f.ref: models[t])  # resolved at mapper setup
+            attrs[col_name] = col
+            attrs[f.name] = _many_to_one(target, col, remote=pk if f.ref == ent.name else None)
+            continue
+        attrs[col_name] = Column(col_name, SIMPLE_TYPES[f.type](f), nullable=not f.required, unique=f.unique or None,
+                                 index=f.name in indexed or None, default=_default(f))
+        if f.type == "enum":
+            table_args.append(_in_check(table, col_name, tuple(spec.enums[f.enum].values)))
+    wf = workflow_of(spec, ent.name)
+    if wf is not None:
+        attrs["state"] = Column("state", String(64), nullable=False, index=True, default=wf.initial,
+                                server_default=wf.initial)
+        table_args.append(_in_check(table, "state", tuple(wf.states)))
+    attrs.update(_system_columns(table))
+    for group in ent.unique_together:
+        cols = [names.column_name(n, ent.fields[n].type) for n in group]
+        table_args.append(Index(names.index_name(table, *cols, unique=True), *cols, unique=True))
+    cls_name = names.class_name(ent.name)
+    show = _make_str(ent.display, ent.label.zh)
+    attrs.update({
+        "__tablename__": table, "__table_args__": tuple(table_args),
+        "__mapper_args__": {"version_id_col": attrs["version"]},
+        "__module__": names.MODELS_MODULE, "__qualname__": cls_name,
+        "__doc__": f"Generated from {ent.src.file}:{ent.src.line} (entity '{ent.name}', {ent.label.zh})",
+        "__str__": show, "__repr__": show,
+    })
+    cls = type(cls_name, (base,), attrs)
+    _name_column_indexes(cls.__table__)
+    return cls
+
+
+def _system_columns(table: str) -> dict[str, Any]:
+    """Columns every entity has; see SYSTEM_FIELDS in checks/naming.py, which keeps YAML off them."""
+    created_by = _fk_column(table, "created_by_id", None, False, "set_null")
+    changed_by = _fk_column(table, "changed_by_id", None, False, "set_null")
+    return {
+        # server_default lets the schema sync add the column to a table that already has rows.
+        "version": Column("version", Integer, nullable=False, default=1, server_default=text("1")),
+        "created_on": Column("created_on", DateTime, nullable=False, default=dt.datetime.now),
+        "created_by_id": created_by,
+        "changed_on": Column("changed_on", DateTime, nullable=False, default=dt.datetime.now,
+                             onupdate=dt.datetime.now),
+        "changed_by_id": changed_by,
+        "created_by": _many_to_one(None, created_by),
+        "changed_by": _many_to_one(None, changed_by),
+    }
+
+
+def _fk_column(table: str, name: str, ref: Optional[str], required: bool, on_delete: Optional[str]) -> Column:
+    # ab_user is referenced by column object: a test base has no ab_user table in its own metadata.
+    target: Any = f"{names.table_name(ref)}.id" if ref else User.__table__.c.id
+    ondelete = ON_DELETE[on_delete] if on_delete else ("RESTRICT" if required else "SET NULL")
+    return Column(name, Integer, ForeignKey(target, ondelete=ondelete, name=names.fk_name(table, name)),
+                  nullable=not required, index=True)
+
+
+def _many_to_one(target: Optional[Callable[[], type]], fk: Column, remote: Optional[Column] = None) -> Any:
+    """Many-to-one, loaded with SELECT … IN so list pages avoid N+1 (fab5-notes §7).
+
+    ``foreign_keys`` is explicit because an entity may point at one table through several refs;
+    ``remote_side`` is only needed for a self-reference such as ``org.parent``.  No target means
+    FAB's user.
+    """
+    extra = {"remote_side": [remote]} if remote is not None else {}
+    return relationship(target or User, foreign_keys=[fk], lazy="selectin", **extra)
+
+
+def _in_check(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=names.check_name(table, column))
+
+
+def _default(f: Field) -> Any:
+    if f.default is None:
+        return None
+    return DEFAULT_CASTS.get(f.type, str)(f.default)
+
+
+def _name_column_indexes(table: Table) -> None:
+    """Give ``index=True`` indexes our names instead of the base's naming convention."""
+    for idx in table.indexes:
+        if len(idx.columns) == 1:
+            idx.name = names.index_name(table.name, *idx.columns.keys(), unique=bool(idx.unique))
+
+
+def _make_str(display: Optional[str], label: str) -> Callable[[Any], str]:
+    """FAB shows ``str(obj)`` in FK dropdowns and list cells (fab5-notes gotcha 5)."""
+    def __str__(self: Any) -> str:
+        value = getattr(self, display) if display else None
+        return f"{label} #{self.id}" if value is None or value == "" else str(value)
+    return __str__
