@@ -33,10 +33,11 @@ try:  # libyaml is much faster; fall back to pure Python where it is missing
 except ImportError:  # pragma: no cover - depends on the build of PyYAML
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_BYTES = 512 * 1024
-MAX_NODES = 100_000
+MAX_BYTES = 4 * 1024 * 1024
+MAX_NODES = 500_000
 
 _TAB_INDENT = re.compile(r"^( *)\t")
+_MAYBE_SPECIAL = re.compile(r"(?:^|[\s\[\]{},:?-])[&*!][^\s,\]}]", re.M)
 _STR_TAG = "tag:yaml.org,2002:str"
 _BOOL_WORDS = {"true", "false"}
 
@@ -62,7 +63,9 @@ def load_text(raw: bytes, file: str) -> tuple[Any, SourceMap, list[ConfigError]]
     if tabs:
         return None, smap, tabs
 
-    errors = _scan_events(text, file)
+    # Anchors, aliases and tags can only start after a space, a flow indicator or a line start;
+    # the event scan (a second parse) is skipped for the usual file that has none of them.
+    errors = _scan_events(text, file) if _MAYBE_SPECIAL.search(text) else []
     if errors:
         return None, smap, errors
     try:
@@ -163,6 +166,8 @@ class _Builder:
         return self._scalar(node, path)
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        if node.tag == _STR_TAG:  # most config scalars: no construction needed
+            return node.value
         value = self._constructor.construct_object(node, deep=True)
         if node.tag != _STR_TAG and isinstance(node, yaml.ScalarNode) and not node.style:  # plain (libyaml says '', PyYAML None)
             if _is_surprising(node.value, value):

@@ -107,7 +107,7 @@ def _build_entity(spec: AppSpec, ent: Entity, base: type, models: dict[str, type
     for f in ent.fields.values():
         col_name = names.column_name(f.name, f.type)
         if f.type in ("ref", "user"):
-            col = _fk_column(table, col_name, f.ref, f.required, f.on_delete)
+            col = _fk_column(table, col_name, f.ref, f.required, f.on_delete, unique=f.unique)
             target = None if f.type == "user" else (lambda t=f.ref: models[t])  # resolved at mapper setup
             attrs[col_name] = col
             attrs[f.name] = _many_to_one(target, col, remote=pk if f.ref == ent.name else None)
@@ -156,12 +156,13 @@ def _system_columns(table: str) -> dict[str, Any]:
     }
 
 
-def _fk_column(table: str, name: str, ref: Optional[str], required: bool, on_delete: Optional[str]) -> Column:
+def _fk_column(table: str, name: str, ref: Optional[str], required: bool, on_delete: Optional[str],
+               unique: bool = False) -> Column:
     # ab_user is referenced by column object: a test base has no ab_user table in its own metadata.
     target: Any = f"{names.table_name(ref)}.id" if ref else User.__table__.c.id
     ondelete = ON_DELETE[on_delete] if on_delete else ("RESTRICT" if required else "SET NULL")
     return Column(name, Integer, ForeignKey(target, ondelete=ondelete, name=names.fk_name(table, name)),
-                  nullable=not required, index=True)
+                  nullable=not required, unique=unique or None, index=True)
 
 
 def _many_to_one(target: Optional[Callable[[], type]], fk: Column, remote: Optional[Column] = None) -> Any:

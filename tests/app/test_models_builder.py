@@ -160,7 +160,8 @@ def test_every_fk_and_listed_column_is_indexed(built: Built) -> None:
             assert single[col].name == names.index_name(table.name, col, unique=bool(single[col].unique))
         for f in ent.fields.values():
             if f.unique:
-                assert single[f.name].unique and table.c[f.name].unique  # FAB's forms read column.unique
+                col = names.column_name(f.name, f.type)
+                assert single[col].unique and table.c[col].unique  # FAB's forms read column.unique
         for group in ent.unique_together:
             cols = [names.column_name(n, ent.fields[n].type) for n in group]
             assert any(idx.unique and idx.columns.keys() == cols for idx in table.indexes), (table.name, cols)
