@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from functools import lru_cache
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, error, suggest
+from .fastschema import is_valid
 from .schemas import DATE, IDENT, schema_for
 from .source import Path, SourceMap, dotted
 
@@ -26,16 +25,29 @@ _TYPE_EN = {"string": "text", "integer": "a whole number", "number": "a number",
             "null": "empty"}
 
 
+if TYPE_CHECKING:
+    import jsonschema
+
+
 @lru_cache(maxsize=None)
-def validator(kind: str) -> jsonschema.Draft202012Validator:
+def validator(kind: str) -> "jsonschema.Draft202012Validator":
+    import jsonschema  # imported only when a file has schema errors (see fastschema)
+
     return jsonschema.Draft202012Validator(schema_for(kind))
+
+
+def schema_errors(kind: str, data: Any) -> list["jsonschema.ValidationError"]:
+    """The detailed errors; skipped when the fast check says the file is valid."""
+    if is_valid(kind, data):
+        return []
+    return list(validator(kind).iter_errors(data))
 
 
 def validate(kind: str, data: Any, smap: SourceMap) -> list[ConfigError]:
     """Schema errors for one file, plus W108 for coerced values the schema accepted."""
     seen: set[tuple[str, Path, str]] = set()
     out: list[ConfigError] = []
-    for err in validator(kind).iter_errors(data):
+    for err in schema_errors(kind, data):
         for item in _translate(err, smap):
             key = (item.code, tuple(err.absolute_path), item.path + str(item.params.get("key", "")))
             if key not in seen:
@@ -88,7 +100,7 @@ def _description(schema: Any) -> str:
     return schema.get("description", "") if isinstance(schema, dict) else ""
 
 
-def _translate(err: jsonschema.ValidationError, smap: SourceMap) -> list[ConfigError]:
+def _translate(err: "jsonschema.ValidationError", smap: SourceMap) -> list[ConfigError]:
     path: Path = tuple(err.absolute_path)
     where = dotted(path)
     kind = err.validator
@@ -148,7 +160,7 @@ def _pattern_fix(pattern: str) -> tuple[str, str]:
     return (f"必须符合格式 {pattern}", f"must match {pattern}")
 
 
-def _limit_text(kind: str, err: jsonschema.ValidationError) -> tuple[str, str, str, str]:
+def _limit_text(kind: str, err: "jsonschema.ValidationError") -> tuple[str, str, str, str]:
     v = err.validator_value
     if kind == "minLength":
         return ("不能为空", "must not be empty", "填写内容，或删除这一行", "fill it in or delete the line")

@@ -150,3 +150,25 @@ def test_errors_from_all_files_in_one_stable_run(workdir: Path) -> None:
     assert [e.code for e in first] == ["E101"] * len(FILES)
     assert sorted({e.src.file for e in first}) == [e.src.file for e in first]
     assert load(str(workdir)).errors == first
+
+
+@SETTINGS
+@given(st.data())
+def test_fast_and_detailed_schema_checks_agree(data: st.DataObject) -> None:
+    """The fast path may only skip jsonschema when jsonschema would find nothing."""
+    from generator.fastschema import is_valid
+    from generator.validate import validator
+
+    fname = data.draw(st.sampled_from(sorted(DOCS)))
+    doc = yaml.safe_load(yaml.safe_dump(DOCS[fname], allow_unicode=True))
+    paths = _paths(doc)
+    path = data.draw(st.sampled_from(paths))
+    parent = _parent(doc, path)
+    if data.draw(st.booleans()):
+        parent[path[-1]] = data.draw(st.sampled_from(SWAPS + [-5, 0.0, "", "a.b", "2026-01-01"]))
+    elif isinstance(parent, dict):
+        parent[_misspell(str(path[-1]), data.draw(st.integers(0, 50)))] = parent.pop(path[-1])
+    kind = fname.split(".")[0]
+    fast = is_valid(kind, doc)
+    assert fast is not None, "the fast validator could not be built"
+    assert fast == validator(kind).is_valid(doc)
