@@ -11,10 +11,22 @@
 Every class also gets ``id``, the optimistic-locking ``version`` column,
 ``created_on/_by`` and ``changed_on/_by`` (FKs to FAB's ``ab_user``), and,
 when it is the entity of a workflow, a checked ``state`` column.  Enums are
-VARCHAR(64) with a named CHECK, not DB enums: adding a value then needs no DDL
-and PostgreSQL's native enums cannot be changed inside the start-up schema sync
-(schema-sync-notes §4).  Unique fields become unique *indexes* (``CREATE UNIQUE
-INDEX`` works on an existing SQLite table, ``ADD CONSTRAINT UNIQUE`` does not).
+VARCHAR(64), not DB enums: PostgreSQL's native enums cannot be changed inside the
+start-up schema sync (schema-sync-notes §4).  Enum/state membership is enforced
+
+* for every database by the ORM: ``before_insert``/``before_update`` listeners on
+  each class raise ``EnumValueError`` for a value outside the enum (checked: the
+  values being written, so a flush through the app never stores a bad value;
+  raw SQL and ``session.execute(insert(...))`` bypass it);
+* on PostgreSQL also by a named CHECK (``ddl_if(dialect="postgresql")``), which
+  the schema sync replaces in place when the enum changes.  SQLite gets no CHECK:
+  changing one there needs a table rebuild, and adding an enum value is the most
+  common edit, which must not block start-up.
+
+Unique fields become unique *indexes* (``CREATE UNIQUE INDEX`` works on an
+existing SQLite table, ``ADD CONSTRAINT UNIQUE`` does not).  A required field with
+a YAML ``default:`` also gets that value as a ``server_default`` (a SQL literal
+rendered by SQLAlchemy), so the schema sync can add it to a table that has rows.
 
 Pure and deterministic: declared order, no I/O, no Flask app.  Build once per
 declarative base; FAB's ``Model`` would otherwise silently extend the old tables.
@@ -29,7 +41,7 @@ from typing import Any, Callable, Optional
 # Registers ab_user in FAB's metadata, so FKs to it resolve (fab5-notes gotcha 3).
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        Numeric, String, Table, Text, text)
+                        Numeric, String, Table, Text, event, inspect, literal, text)
 from sqlalchemy.orm import relationship
 
 from .. import names
@@ -48,9 +60,21 @@ SIMPLE_TYPES: dict[str, Callable[[Field], Any]] = {
     "file": lambda f: String(512),  # a storage key, never the bytes
 }
 DEFAULT_CASTS: dict[str, Callable[[Any], Any]] = {
-    "integer": int, "decimal": lambda v: Decimal(str(v)), "boolean": bool,
+    "integer": int, "decimal": lambda v: Decimal(str(v)),
+    # YAML may give "false" as a string; bool("false") would be True.
+    "boolean": lambda v: v if isinstance(v, bool) else str(v).strip().lower() in ("true", "1", "yes"),
     "date": lambda v: dt.date.fromisoformat(str(v)), "datetime": lambda v: dt.datetime.fromisoformat(str(v)),
 }
+
+
+class EnumValueError(ValueError):
+    """A flush tried to write a value that is not in the field's enum (or not a state of the workflow)."""
+
+    def __init__(self, entity: str, field: str, value: Any, allowed: tuple[str, ...]) -> None:
+        self.entity, self.field, self.value, self.allowed = entity, field, value, allowed
+        keys = ", ".join(allowed)
+        super().__init__(f"字段 {entity}.{field} 的取值 {value!r} 不在选项中（可选：{keys}）/ "
+                         f"{entity}.{field}: {value!r} is not one of {keys}")
 
 
 def build_models(spec: AppSpec, base: type) -> dict[str, type]:
@@ -104,6 +128,7 @@ def _build_entity(spec: AppSpec, ent: Entity, base: type, models: dict[str, type
     attrs: dict[str, Any] = {"id": pk}
     table_args: list[Any] = []
     indexed = set(indexed_fields(ent))
+    choices: dict[str, tuple[str, ...]] = {}  # column -> allowed values, checked at flush
     for f in ent.fields.values():
         col_name = names.column_name(f.name, f.type)
         if f.type in ("ref", "user"):
@@ -113,14 +138,16 @@ def _build_entity(spec: AppSpec, ent: Entity, base: type, models: dict[str, type
             attrs[f.name] = _many_to_one(target, col, remote=pk if f.ref == ent.name else None)
             continue
         attrs[col_name] = Column(col_name, SIMPLE_TYPES[f.type](f), nullable=not f.required, unique=f.unique or None,
-                                 index=f.name in indexed or None, default=_default(f))
+                                 index=f.name in indexed or None, default=_default(f),
+                                 server_default=_server_default(f))
         if f.type == "enum":
-            table_args.append(_in_check(table, col_name, tuple(spec.enums[f.enum].values)))
+            choices[col_name] = tuple(spec.enums[f.enum].values)
     wf = workflow_of(spec, ent.name)
     if wf is not None:
         attrs["state"] = Column("state", String(64), nullable=False, index=True, default=wf.initial,
                                 server_default=wf.initial)
-        table_args.append(_in_check(table, "state", tuple(wf.states)))
+        choices["state"] = tuple(wf.states)
+    table_args += [_in_check(table, col, allowed) for col, allowed in choices.items()]
     attrs.update(_system_columns(table))
     for group in ent.unique_together:
         cols = [names.column_name(n, ent.fields[n].type) for n in group]
@@ -136,6 +163,8 @@ def _build_entity(spec: AppSpec, ent: Entity, base: type, models: dict[str, type
     })
     cls = type(cls_name, (base,), attrs)
     _name_column_indexes(cls.__table__)
+    if choices:
+        _check_choices_on_flush(cls, ent.name, choices)
     return cls
 
 
@@ -177,14 +206,49 @@ def _many_to_one(target: Optional[Callable[[], type]], fk: Column, remote: Optio
 
 
 def _in_check(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """PostgreSQL only: SQLite cannot change a CHECK without rebuilding the table (the ORM check covers it)."""
     quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return CheckConstraint(f"{column} IN ({quoted})", name=names.check_name(table, column))
+    return CheckConstraint(f"{column} IN ({quoted})", name=names.check_name(table, column)).ddl_if(
+        dialect="postgresql")
+
+
+def _check_choices_on_flush(cls: type, entity: str, choices: dict[str, tuple[str, ...]]) -> None:
+    """Enum/state membership for every database, at flush: the values being inserted or changed.
+
+    Unchanged values are not re-checked on UPDATE, so a row is still editable
+    when its stored value predates the current config.  ``None`` is left to
+    the column's NOT NULL (and to the Python default, applied after this hook).
+    """
+    def check(_mapper: Any, _conn: Any, target: Any, insert: bool) -> None:
+        state = inspect(target)
+        for col, allowed in choices.items():
+            values = [state.dict.get(col)] if insert else state.attrs[col].history.added or ()
+            for value in values:
+                if value is not None and value not in allowed:
+                    raise EnumValueError(entity, col, value, allowed)
+
+    event.listen(cls, "before_insert", lambda m, c, t: check(m, c, t, True))
+    event.listen(cls, "before_update", lambda m, c, t: check(m, c, t, False))
 
 
 def _default(f: Field) -> Any:
     if f.default is None:
         return None
     return DEFAULT_CASTS.get(f.type, str)(f.default)
+
+
+def _server_default(f: Field) -> Any:
+    """The YAML default of a *required* field, also as a SQL literal, so ``ADD COLUMN … NOT NULL DEFAULT …`` works.
+
+    ``literal(value, type)`` is rendered (and quoted) by the dialect at DDL time,
+    and Alembic compares it without false positives on both databases.  Optional
+    fields need none: a nullable column is added without one, and adding it to
+    existing columns would only be churn.
+    """
+    value = _default(f)
+    if value is None or not f.required:
+        return None
+    return literal(value, SIMPLE_TYPES[f.type](f))
 
 
 def _name_column_indexes(table: Table) -> None:

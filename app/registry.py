@@ -1,0 +1,83 @@
+"""The per-spec runtime pieces: mapped classes, their metadata and the app's hooks.
+
+Mapped classes are built once per spec on a declarative base of their own, so
+two apps built from two configs (the upgrade test, v1 then v2) never collide
+in one class registry (fab5-notes gotcha 4).  Views and APIs, which are cheap,
+are rebuilt for every app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import MetaData, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from generator.builders.models import build_models
+from generator.builders.views import Hooks
+from generator.spec import AppSpec
+
+_CACHE: dict[int, "Registry"] = {}
+
+
+@dataclass
+class Registry:
+    spec: AppSpec
+    base: type
+    models: dict[str, type]
+    user_org: type
+
+    @property
+    def metadata(self) -> MetaData:
+        return self.base.metadata  # type: ignore[attr-defined, no-any-return]
+
+    def sync_schema(self, engine: Engine) -> Any:
+        """Create or additively upgrade the jf_* tables; refuses destructive changes."""
+        from .schema_sync import sync
+
+        return sync(engine, self.metadata)
+
+    def hooks(self) -> Hooks:
+        from .forms_validation import marshmallow_validator, wtforms_validators
+        from .formatting import format_value
+
+        from .api_base import JiefenModelApi
+
+        enums = self.spec.enums
+        return Hooks(api_base=JiefenModelApi, format_value=format_value,
+                     form_validators=lambda f: wtforms_validators(f, enums=enums),
+                     api_validators=lambda f: marshmallow_validator(f, enums=enums))
+
+    def has_demo_accounts(self, session: Session) -> bool:
+        from .demo import DEMO_MARKER_ORG_CODE
+
+        org = self.models[self.spec.org_tree.entity]
+        code_field = next((f.name for f in self.spec.entities[self.spec.org_tree.entity].fields.values()
+                           if f.unique and f.type == "string"), None)
+        if code_field is None:
+            return False
+        try:
+            return session.execute(select(org.id).where(getattr(org, code_field) == DEMO_MARKER_ORG_CODE)
+                                   ).first() is not None
+        except Exception:  # noqa: BLE001 - no table yet means no demo data
+            session.rollback()
+            return False
+
+
+def registry_for(spec: AppSpec) -> Registry:
+    # Keyed by the spec object, which the registry keeps alive, so the id is never reused.
+    key = id(spec)
+    reg = _CACHE.get(key)
+    if reg is None:
+        class Base(DeclarativeBase):
+            pass
+
+        models = build_models(spec, Base)
+        from .accounts import build_user_org
+
+        user_org = build_user_org(Base, models[spec.org_tree.entity])
+        reg = Registry(spec, Base, models, user_org)
+        _CACHE[key] = reg
+    return reg

@@ -1,0 +1,61 @@
+"""One demo app per test session (set up exactly as `make run` does), plus helpers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.database import private_database
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Demo@2026"
+
+
+def make_app(db_uri: str, **overrides: object) -> Flask:
+    from app import create_app
+
+    config = {"SQLALCHEMY_DATABASE_URI": db_uri, "TESTING": True, "WTF_CSRF_ENABLED": False,
+              "CONFIG_DIR": str(ROOT / "config"), "SECRET_KEY": "t" * 40}
+    config.update(overrides)
+    return create_app(config)
+
+
+def run_setup(app: Flask, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=["setup", *args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    with private_database(tmp_path_factory.mktemp("demo")) as uri:
+        app = make_app(uri)
+        run_setup(app)
+        yield app
+        with app.app_context():
+            app.appbuilder.sm.session.remove()
+            app.appbuilder.sm.session.get_bind().dispose()
+
+
+def login(client: FlaskClient, username: str = "admin", password: str = PASSWORD) -> None:
+    resp = client.post("/login/", data={"username": username, "password": password})
+    assert resp.status_code == 302 and "/login" not in resp.headers.get("Location", ""), \
+        f"login as {username} failed"
+
+
+@pytest.fixture()
+def admin_client(demo_app: Flask) -> FlaskClient:
+    client = demo_app.test_client()
+    login(client)
+    return client
+
+
+def csrf_token(html: str) -> str:
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert m, "no csrf token on the page"
+    return m.group(1)
