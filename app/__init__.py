@@ -52,6 +52,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
     app.config.update(settings.flask_config())
     app.config.update(overrides or {})
     spec = spec or compile_config(app.config["CONFIG_DIR"])
+    # The role marked `admin: true` in roles.yaml is FAB's administrator role (all permissions).
+    admin_role = next((r.name for r in spec.roles.values() if r.admin), None)
+    if admin_role and not (overrides or {}).get("AUTH_ROLE_ADMIN"):
+        app.config["AUTH_ROLE_ADMIN"] = admin_role
     reg = registry_for(spec)
     app.extensions["jiefen"] = reg
 
@@ -84,3 +88,17 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
             appbuilder.add_view(view, f"menu_{ent.name}", label=L(ent.label), category=category,
                                 category_label=L(menu.label), icon="fa-table", category_icon=menu.icon or "")
             appbuilder.add_api(api)
+    _system_menu_last(appbuilder, spec)
+
+
+def _system_menu_last(appbuilder: AppBuilder, spec: AppSpec) -> None:
+    """FAB registers its Security group first; it is our 系统管理 group and belongs at the end."""
+    items = appbuilder.menu.menu
+    security = next((m for m in items if m.name == "Security"), None)
+    if security is None:
+        return
+    items.remove(security)
+    items.append(security)
+    if "system" in spec.menus:
+        security.label = L(spec.menus["system"].label)
+        security.icon = spec.menus["system"].icon or security.icon

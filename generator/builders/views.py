@@ -17,11 +17,11 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from flask_appbuilder import ModelRestApi, ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import LazyString, get_locale
 from wtforms import SelectField
 
 from .. import names
+from .datamodel import JiefenInterface, relation_paths
 from ..spec import AppSpec, Entity, Field, Label
 
 VIEW_METHODS = {"list": "read", "show": "read", "add": "create", "edit": "update", "delete": "delete",
@@ -88,8 +88,16 @@ def _enum_choices(spec: AppSpec, f: Field, required: bool) -> Callable[[], list[
     return choices
 
 
+def state_labels(spec: AppSpec, ent: Entity) -> dict[str, Label]:
+    """Labels of the workflow states of ``ent`` (empty when no workflow runs on it)."""
+    return {n: st.label for w in spec.workflows.values() if w.entity == ent.name for n, st in w.states.items()}
+
+
 def _formatters(spec: AppSpec, ent: Entity, format_value: Callable[..., str]) -> dict[str, Callable[[Any], str]]:
     out: dict[str, Callable[[Any], str]] = {}
+    states = state_labels(spec, ent)
+    if states:
+        out["state"] = lambda value: states[value].get(lang()) if value in states else str(value or "—")
     for f in ent.fields.values():
         if f.type in ("enum", "boolean", "date", "datetime", "decimal") or not f.required:
             out[f.name] = (lambda value, fld=f: format_value(fld, value, lang(), spec.enums))
@@ -128,8 +136,11 @@ def _common(spec: AppSpec, ent: Entity, models: dict[str, type]) -> dict[str, An
     columns = display_columns(ent)
     if any(w.entity == ent.name for w in spec.workflows.values()) and "state" not in columns:
         columns = columns + ["state"]
+    model = models[ent.name]
+    display = {cls: spec.entities[name].display for name, cls in models.items() if name in spec.entities}
     return {
-        "datamodel": SQLAInterface(models[ent.name]),
+        # LIKE filters; a list page loads its listed refs once each, nothing more (datamodel.py)
+        "datamodel": JiefenInterface(model, eager=relation_paths(model, columns, display.get)),
         "class_permission_name": ent.name,
         # The screens and the API share one permission set; FAB prunes anything either one lacks.
         "base_permissions": ["can_read", "can_create", "can_update", "can_delete", "can_export"],
