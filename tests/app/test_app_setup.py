@@ -147,3 +147,11 @@ def test_production_refuses_demo_accounts_but_starts_without_them(tmp_path: Path
         run_setup(make_app(uri), "--no-demo")
         app = make_app(uri, APP_ENV="production", SECRET_KEY="p" * 48)
         assert app.config["SESSION_COOKIE_SECURE"] is True or app.config["APP_ENV"] == "production"
+
+
+def test_readme_lists_every_demo_account(demo_app: Flask) -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    out = demo_app.test_cli_runner().invoke(args=["demo-accounts"]).output
+    missing = [line.split("\t")[0] for line in out.strip().splitlines()
+               if f"| `{line.split(chr(9))[0]}` | `{line.split(chr(9))[1]}` |" not in readme]
+    assert missing == []
