@@ -23,7 +23,7 @@ from generator import load
 from generator.builders.views import L, build_views
 from generator.spec import AppSpec
 
-from . import settings
+from . import settings, stamps
 from .registry import Registry, registry_for
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
         appbuilder.sm.create_db()
         if app.config.get("SCHEMA_SYNC", True):
             reg.sync_schema(db.engine)
+        stamps.install(db.session)
         _register(appbuilder, spec, reg)
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
         if refusals:

@@ -172,3 +172,15 @@ def test_api_conflict_is_422_not_500(demo_app: Flask) -> None:
     resp = client.post(f"/api/v1/{ent.name}/", json=body, headers=auth)
     assert resp.status_code == 422, resp.get_json()
     assert count(demo_app, ent.name) == before
+
+
+def test_created_and_changed_by_are_stamped_by_the_server(demo_app: Flask, admin_client: FlaskClient) -> None:
+    entity = "employer"
+    model = demo_app.extensions["jiefen"].models[entity]
+    data = payload(SPEC, SPEC.entities[entity], ensure_refs(demo_app, entity), api=False, seed=11)
+    assert admin_client.post(f"{view_url(demo_app, entity)}/add", data=data).status_code == 302
+    session = demo_app.appbuilder.sm.session
+    session.expire_all()
+    row = session.execute(select(model).order_by(model.id.desc()).limit(1)).scalar_one()
+    admin_id = demo_app.appbuilder.sm.find_user(username="admin").id
+    assert row.created_by_id == admin_id and row.changed_by_id == admin_id
