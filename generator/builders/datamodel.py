@@ -10,7 +10,9 @@
    and leaves every other relation lazy, so a page costs ``count + page + one per listed
    ref`` whatever its size.  Anything else touched later still loads correctly (lazily).
    Interfaces FAB derives for related models (form dropdowns, filter choices) keep the
-   model defaults.
+   model defaults.  FAB's ``get`` (show/edit/REST item) goes through the same ``apply_all``:
+   for one row, each other relation it touches is a single lazy load (fewer statements than
+   the cascade it replaces).
 
 2. **Text filters use ``LIKE`` instead of ``ILIKE``** (fab-permission-cost.md §5).  FAB
    compiles "contains"/"starts with"/"ends with" to ``ILIKE`` on PostgreSQL (2.6–5× slower
