@@ -44,9 +44,10 @@ class Registry:
         from .formatting import format_value
 
         from .api_base import JiefenModelApi
+        from .view_base import JiefenModelView
 
         enums = self.spec.enums
-        return Hooks(api_base=JiefenModelApi, format_value=format_value,
+        return Hooks(view_base=JiefenModelView, api_base=JiefenModelApi, format_value=format_value,
                      form_validators=lambda f: wtforms_validators(f, enums=enums),
                      api_validators=lambda f: marshmallow_validator(f, enums=enums))
 

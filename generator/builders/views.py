@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import LazyString, get_locale
 from wtforms import SelectField
 
@@ -79,6 +80,11 @@ def base_order(ent: Entity) -> tuple[str, str]:
     return (column, "desc" if ent.order_by.startswith("-") else "asc")
 
 
+def empty_to_none(value: Any) -> Any:
+    """The select's blank option posts '': an optional enum left blank is None, not ''."""
+    return value if value not in ("", None) else None
+
+
 def _enum_choices(spec: AppSpec, f: Field, required: bool) -> Callable[[], list[tuple[str, str]]]:
     values = spec.enums[f.enum].values if f.enum else {}
 
@@ -95,6 +101,8 @@ def state_labels(spec: AppSpec, ent: Entity) -> dict[str, Label]:
 
 def _formatters(spec: AppSpec, ent: Entity, format_value: Callable[..., str]) -> dict[str, Callable[[Any], str]]:
     out: dict[str, Callable[[Any], str]] = {}
+    out["created_by"] = out["changed_by"] = lambda value: str(value) if value is not None else "—"
+    out["created_on"] = out["changed_on"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "—"
     states = state_labels(spec, ent)
     if states:
         out["state"] = lambda value: states[value].get(lang()) if value in states else str(value or "—")
@@ -161,6 +169,7 @@ def _view(spec: AppSpec, ent: Entity, models: dict[str, type], hooks: Hooks, bui
     attrs = _common(spec, ent, models)
     fields = form_columns(ent)
     extra_fields = {f.name: SelectField(L(f.label), choices=_enum_choices(spec, f, f.required),
+                                        coerce=empty_to_none, widget=Select2Widget(),
                                         validators=hooks.form_validators(f) if hooks.form_validators else [])
                     for f in ent.fields.values() if f.type == "enum" and not f.readonly}
     attrs.update({
