@@ -48,6 +48,9 @@ def setup_command(demo: bool) -> None:
     appbuilder = current_app.appbuilder
     reg = current_app.extensions["jiefen"]
     session = appbuilder.sm.session
+    plan = reg.sync_schema(session.get_bind(), force=True)  # the full comparison, every deploy
+    if plan is not None and not plan.empty:
+        click.echo(f"数据库结构已更新 / schema changes applied: {len(plan.additive)}")
     appbuilder.add_permissions(update_perms=True)
     added = sync_roles(appbuilder)
     click.echo(f"权限与角色已同步 / roles synced: {sum(added.values())} grants added")

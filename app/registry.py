@@ -33,11 +33,21 @@ class Registry:
     def metadata(self) -> MetaData:
         return self.base.metadata  # type: ignore[attr-defined, no-any-return]
 
-    def sync_schema(self, engine: Engine) -> Any:
-        """Create or additively upgrade the jf_* tables; refuses destructive changes."""
+    def sync_schema(self, engine: Engine, force: bool = False) -> Any:
+        """Create or additively upgrade the jf_* tables; refuses destructive changes.
+
+        Skipped when the model's fingerprint matches the last successful sync (see schema_state),
+        unless ``force``.
+        """
+        from . import schema_state
         from .schema_sync import sync
 
-        return sync(engine, self.metadata)
+        current = schema_state.fingerprint(self.metadata, engine)
+        if not force and schema_state.stored(engine) == current:
+            return None
+        plan = sync(engine, self.metadata)
+        schema_state.remember(engine, current)
+        return plan
 
     def hooks(self) -> Hooks:
         from .forms_validation import marshmallow_validator, wtforms_validators

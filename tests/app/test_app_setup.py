@@ -224,3 +224,18 @@ def test_database_conflict_is_shown_plainly_and_keeps_the_form(demo_app: Flask, 
     assert "INSERT" not in html and "IntegrityError" not in html
     with demo_app.app_context():
         assert session.execute(select(func.count()).select_from(model)).scalar_one() == before
+
+
+def test_second_start_skips_the_schema_comparison_until_the_model_changes(tmp_path: Path) -> None:
+    from app import schema_state
+
+    with private_database(tmp_path) as uri:
+        app = make_app(uri)
+        with app.app_context():
+            engine = app.appbuilder.sm.session.get_bind()
+            reg = app.extensions["jiefen"]
+            assert schema_state.stored(engine) == schema_state.fingerprint(reg.metadata, engine)
+            assert reg.sync_schema(engine) is None          # unchanged: skipped
+            assert reg.sync_schema(engine, force=True).empty  # forced: compared, nothing to do
+            schema_state.remember(engine, "stale")
+            assert reg.sync_schema(engine) is not None      # changed fingerprint: compared again
