@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any, Optional
 
-from flask import Flask
+from flask import Flask, abort, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_wtf.csrf import CSRFProtect
@@ -73,10 +73,18 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
         if refusals:
             raise ProductionRefused("生产环境拒绝启动 / refusing to start in production:\n- " + "\n- ".join(refusals))
+    app.before_request(_no_fab_file_downloads)
     from .cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _no_fab_file_downloads() -> None:
+    """FAB's own views (users, roles, groups) keep a /download/<filename> route that serves any
+    file in UPLOAD_FOLDER by name, outside every row check: answer it like a missing page."""
+    if request.endpoint and request.endpoint.endswith(".download"):
+        abort(404)
 
 
 def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:

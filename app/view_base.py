@@ -34,6 +34,10 @@ def blank_to_none(form: Any) -> None:
 
 
 class JiefenModelView(ModelView):
+    # FAB's /download/<filename> serves any file in UPLOAD_FOLDER by name, outside every row check.
+    # Files get their own scoped download route (issue #6); this one is not registered at all.
+    download = None
+
     def process_form(self, form: Any, is_created: bool) -> None:
         blank_to_none(form)
         super().process_form(form, is_created)

@@ -239,3 +239,13 @@ def test_second_start_skips_the_schema_comparison_until_the_model_changes(tmp_pa
             assert reg.sync_schema(engine, force=True).empty  # forced: compared, nothing to do
             schema_state.remember(engine, "stale")
             assert reg.sync_schema(engine) is not None      # changed fingerprint: compared again
+
+
+def test_no_unscoped_file_download_route(demo_app: Flask, admin_client: FlaskClient) -> None:
+    generated = [r.rule for r in demo_app.url_map.iter_rules()
+                 if "/download/" in r.rule and r.endpoint.split(".")[0].endswith("View")
+                 and r.endpoint.split(".")[0] in {type(v).__name__ for v in demo_app.appbuilder.baseviews
+                                                  if type(v).__module__ == "app.generated.views"}]
+    assert generated == []
+    for rule in (r.rule for r in demo_app.url_map.iter_rules() if "/download/" in r.rule):
+        assert admin_client.get(rule.replace("<string:filename>", "..%2Fjiefen.db")).status_code == 404
