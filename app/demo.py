@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from generator import names
 from generator.spec import AppSpec, Entity, Field
-from generator.validation import USCC_CHARSET, id_card_check_char, uscc_check_char
+from generator.validation import id_card_check_char, uscc_check_char
 
 __all__ = [
     "DEMO_MARKER_ORG_CODE", "DEMO_CODE_PREFIX", "DEMO_TAG", "BASE_DATE", "DemoOrg", "DemoSummary",

@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -47,7 +46,9 @@ sys.path.insert(0, str(ROOT))
 from flask import Flask  # noqa: E402
 from flask_appbuilder import ModelRestApi, ModelView  # noqa: E402
 from flask_appbuilder.models.sqla.interface import SQLAInterface  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
+
+from tests.support.database import throwaway_schema  # noqa: E402
 
 PASSWORD = "Bench@2026"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,21 +63,8 @@ def sqlite_db() -> Iterator[str]:
         yield f"sqlite:///{Path(tmp) / 'bench.db'}"
 
 
-@contextmanager
-def postgres_db(base: str) -> Iterator[str]:
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in base else base
-    base = base.replace("postgres://", "postgresql+psycopg://", 1)
-    schema = f"jf_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+def postgres_db(base: str):  # type: ignore[no-untyped-def]
+    return throwaway_schema(base, prefix="jf_bench")
 
 
 def overrides(uri: str) -> dict[str, Any]:

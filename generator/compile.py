@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from . import spec as s
-from .source import Path, Source, SourceMap
+from .source import Path, SourceMap
 
 
 class _Ctx:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from generator import load, names
 from generator.builders.models import EnumValueError, build_models
 from generator.spec import AppSpec
+from tests.support.database import throwaway_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = str(ROOT / "tests" / "fixtures" / "minimal")
@@ -400,20 +400,16 @@ def test_postgres_create_all_checks_and_locking(minimal: Built) -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
         pytest.skip("set DATABASE_URL=postgresql+psycopg://… to run the PostgreSQL model tests")
-    schema = f"jf_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        create_schema(minimal, engine)
-        with engine.connect() as conn:
-            made = set(conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}))
-        assert {m.__tablename__ for m in minimal.models.values()} | {"ab_user"} == made
-        check_rejects_bad_values(engine, minimal.models)
-        stale_update_is_refused(engine, minimal.models)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with throwaway_schema(url) as schema_url:
+        engine = create_engine(schema_url)
+        try:
+            create_schema(minimal, engine)
+            with engine.connect() as conn:
+                schema = conn.execute(text("SELECT current_schema()")).scalar()
+                made = set(conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"),
+                                        {"s": schema}))
+            assert {m.__tablename__ for m in minimal.models.values()} | {"ab_user"} == made
+            check_rejects_bad_values(engine, minimal.models)
+            stale_update_is_refused(engine, minimal.models)
+        finally:
+            engine.dispose()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import uuid
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from app.schema_sync import SchemaRefused, SyncPlan, apply, plan, sync
 from generator import load
 from generator.builders.models import EnumValueError, build_models
+from tests.support.database import throwaway_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
@@ -57,18 +57,12 @@ def sqlite_db(tmp_path: Path) -> Iterator[Engine]:
 def postgres_db() -> Iterator[Engine]:
     if not PG_URL.startswith("postgresql"):
         pytest.skip("PostgreSQL schema-sync tests need DATABASE_URL=postgresql+psycopg://…")
-    schema = f"jf_sync_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with throwaway_schema(PG_URL, prefix="jf_sync") as url:
+        engine = create_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -16,20 +16,24 @@ from typing import Iterator
 from sqlalchemy import create_engine, text
 
 
+def normalise(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` → the psycopg 3 driver URL."""
+    for old in ("postgres://", "postgresql://"):
+        if url.startswith(old):
+            return "postgresql+psycopg://" + url[len(old):]
+    return url
+
+
 def postgres_url() -> str | None:
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return None
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in url else url
+    return normalise(url) if url.startswith("postgres") else None
 
 
 @contextmanager
-def private_database(tmp_dir: Path) -> Iterator[str]:
-    base = postgres_url()
-    if base is None:
-        yield f"sqlite:///{tmp_dir / 'app.db'}"
-        return
-    schema = f"jf_test_{uuid.uuid4().hex[:10]}"
+def throwaway_schema(base: str, prefix: str = "jf_test") -> Iterator[str]:
+    """A PostgreSQL URL whose connections live in a fresh schema, dropped afterwards."""
+    base = normalise(base)
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -40,3 +44,13 @@ def private_database(tmp_dir: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def private_database(tmp_dir: Path) -> Iterator[str]:
+    base = postgres_url()
+    if base is None:
+        yield f"sqlite:///{tmp_dir / 'app.db'}"
+        return
+    with throwaway_schema(base) as url:
+        yield url
