@@ -33,6 +33,7 @@ from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import lazyload, selectinload
 
 
@@ -98,6 +99,29 @@ class JiefenInterface(SQLAInterface):
         self._load_options: Optional[tuple[Any, ...]] = None
         if eager is not None:
             self._load_options = tuple(_path_option(obj, path) for path in eager) + (lazyload("*"),)
+
+    # FAB wraps edit/delete failures in DatabaseException and its REST API answers
+    # "Database exception occurred: <the SQL error>", which shows SQL to the client.  The
+    # original error propagates instead; the app's API base turns integrity errors into a
+    # plain 422 and anything else into FAB's generic error, never the SQL.
+    def edit(self, item: Any, commit: bool = True) -> None:
+        try:
+            self.session.merge(item)
+            if commit:
+                self.session.commit()
+        except SQLAlchemyError:
+            self.session.rollback()
+            raise
+
+    def delete(self, item: Any, commit: bool = True) -> None:
+        try:
+            self._delete_files(item)
+            self.session.delete(item)
+            if commit:
+                self.session.commit()
+        except SQLAlchemyError:
+            self.session.rollback()
+            raise
 
     def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
         query = super().apply_all(query, *args, **kwargs)

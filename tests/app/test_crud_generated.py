@@ -184,3 +184,20 @@ def test_created_and_changed_by_are_stamped_by_the_server(demo_app: Flask, admin
     row = session.execute(select(model).order_by(model.id.desc()).limit(1)).scalar_one()
     admin_id = demo_app.appbuilder.sm.find_user(username="admin").id
     assert row.created_by_id == admin_id and row.changed_by_id == admin_id
+
+
+def test_api_update_conflict_is_422_without_sql(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    token = client.post("/api/v1/security/login", json={"username": "admin", "password": "Demo@2026",
+                                                        "provider": "db"}).get_json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    ent = next(e for e in SPEC.entities.values() if any(f.unique and f.type == "string" for f in e.fields.values()))
+    key = next(f.name for f in ent.fields.values() if f.unique and f.type == "string")
+    model = demo_app.extensions["jiefen"].models[ent.name]
+    session = demo_app.appbuilder.sm.session
+    first, second = session.execute(select(model.id, getattr(model, key)).order_by(model.id).limit(2)).all()
+    resp = client.put(f"/api/v1/{ent.name}/{second[0]}", json={key: first[1]}, headers=auth)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "INSERT" not in body and "UPDATE" not in body and "constraint" not in body
+    session.expire_all()
+    assert getattr(session.get(model, second[0]), key) == second[1]
