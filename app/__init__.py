@@ -73,6 +73,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
         if refusals:
             raise ProductionRefused("生产环境拒绝启动 / refusing to start in production:\n- " + "\n- ".join(refusals))
+    from . import jinja_i18n
+    from .navbar import navbar_menu
+
+    jinja_i18n.install(app)
+    app.jinja_env.globals["jf_navbar_menu"] = navbar_menu
     app.before_request(_no_fab_file_downloads)
     from .cli import register_cli
 

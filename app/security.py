@@ -128,6 +128,26 @@ class JiefenSecurityManager(SecurityManager):
         return any(name in builtin and self._has_access_builtin_roles(_Named(name), permission_name, view_name)
                    for name in role_names)
 
+    def menu_cache_key(self) -> Optional[Tuple[frozenset, frozenset]]:
+        """What ``has_access("menu_access", <any menu>)`` answers from in THIS request, or None.
+
+        For the navbar cache (``app/navbar.py``): the builtin role names the user holds and the
+        ``menu_access`` view names of their DB grants, both from this request's grants.  None
+        whenever ``has_access`` would take another path than ``_has_view_access`` with our
+        grants (no request, API-key user, anonymous/JWT, missing or inactive user).
+        """
+        if not has_request_context() or getattr(g, "_api_key_user", False):
+            return None
+        if not current_user.is_authenticated:
+            return None
+        user = self._get_safe_user(g.user) if hasattr(g, "user") else None
+        if not user or not user.is_active or not getattr(user, "is_authenticated", False):
+            return None
+        roles, pairs = self._grants(user)
+        builtin = self.builtin_roles
+        return (frozenset(r for r in roles if r in builtin),
+                frozenset(v for p, v in pairs if p == "menu_access"))
+
     # ------------------------------------------------------------------ FAB entry points
     def _has_view_access(self, user: object, permission_name: str, view_name: str) -> bool:
         """``@has_access``, REST ``protect()``, navbar ``is_menu_visible``, list-button ``is_item_visible``."""
@@ -159,6 +179,9 @@ class JiefenSecurityManager(SecurityManager):
         result = {v for v in view_menus_name or [] if self._builtin_allows(roles, permission_name, v)}
         result.update(v for p, v in pairs if p == permission_name)
         return result
+
+    # User list/show/userinfo: 是/否 and role labels instead of Python reprs (app/user_views.py).
+    from .user_views import JiefenUserDBModelView as userdbmodelview
 
 
 class _Named:
