@@ -187,8 +187,10 @@ def bench_start(uri: str, runs: int = 5) -> dict[str, float]:
         imp, cre = (float(x) for x in out.stdout.split()[-2:])
         imports.append(imp)
         creates.append(cre)
+    ready = [i + c for i, c in zip(imports, creates)]
     return {"inproc": statistics.median(inproc), "sub_wall": statistics.median(walls),
-            "sub_import": statistics.median(imports), "sub_create": statistics.median(creates)}
+            "sub_import": statistics.median(imports), "sub_create": statistics.median(creates),
+            "sub_ready": statistics.median(ready)}
 
 
 # --------------------------------------------------------------------------- one database
@@ -247,9 +249,9 @@ def run_database(kind: str, uri: str, rows: int, rounds: int, warmup: int) -> di
           f"{timings['html_generated']['median'] / tg['django']:.2f}; "
           f"/ documented hand-written FAB ({tg['hand_fab']:.0f} ms) = "
           f"{timings['html_generated']['median'] / tg['hand_fab']:.2f}")
-    print(f"start on populated DB: in-process create_app {start['inproc']:.2f} s; subprocess "
-          f"{start['sub_wall']:.2f} s wall (imports {start['sub_import']:.2f} s + create_app "
-          f"{start['sub_create']:.2f} s)")
+    print(f"start on populated DB: in-process create_app {start['inproc']:.2f} s; fresh process ready in "
+          f"{start['sub_ready']:.2f} s (imports {start['sub_import']:.2f} s + create_app "
+          f"{start['sub_create']:.2f} s); process wall incl. interpreter exit {start['sub_wall']:.2f} s")
     return {"kind": kind, "timings": timings, "start": start, "load_s": load_s}
 
 
@@ -269,7 +271,8 @@ def summary(results: list[dict[str, Any]]) -> None:
     row("html target: hand FAB (doc)", lambda r: f"{TARGETS[r['kind']]['hand_fab']:.0f}")
     row("html generated / Django", lambda r: f"{r['timings']['html_generated']['median'] / TARGETS[r['kind']]['django']:.2f}")
     row("start in-process s", lambda r: f"{r['start']['inproc']:.2f}")
-    row(f"start subprocess s (<{START_TARGET:.0f})", lambda r: f"{r['start']['sub_wall']:.2f}")
+    row(f"start, fresh process to ready s (<{START_TARGET:.0f})", lambda r: f"{r['start']['sub_ready']:.2f}")
+    row("start, process wall incl. exit s", lambda r: f"{r['start']['sub_wall']:.2f}")
     row("bulk insert s", lambda r: f"{r['load_s']:.1f}")
 
 
