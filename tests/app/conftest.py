@@ -48,6 +48,14 @@ def login(client: FlaskClient, username: str = "admin", password: str = PASSWORD
         f"login as {username} failed"
 
 
+def api_auth(client: FlaskClient, username: str = "admin", password: str = PASSWORD) -> dict[str, str]:
+    """The Authorization header of a JWT obtained through the REST login."""
+    resp = client.post("/api/v1/security/login", json={"username": username, "password": password,
+                                                        "provider": "db"})
+    assert resp.status_code == 200, f"API login as {username} failed"
+    return {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
+
+
 @pytest.fixture()
 def admin_client(demo_app: Flask) -> FlaskClient:
     client = demo_app.test_client()

@@ -15,7 +15,7 @@ from generator import load
 from tests.support.database import private_database
 from tests.support.payloads import payload
 
-from .conftest import ROOT, login, make_app, run_setup
+from .conftest import ROOT, api_auth, login, make_app, run_setup
 from .test_crud_generated import ensure_refs, view_url
 
 SPEC = load(str(ROOT / "config")).spec
@@ -95,13 +95,12 @@ def test_form_rejects_a_bad_id_number_and_writes_nothing(demo_app: Flask, admin_
 
 def test_api_rejects_an_unknown_enum_value(demo_app: Flask) -> None:
     client = demo_app.test_client()
-    token = client.post("/api/v1/security/login", json={"username": "admin", "password": "Demo@2026",
-                                                        "provider": "db"}).get_json()["access_token"]
+    auth = api_auth(client)
     with demo_app.app_context():
         body = payload(SPEC, SPEC.entities["employer"], ensure_refs(demo_app, "employer"), api=True, seed=6)
     enum_field = next(f.name for f in SPEC.entities["employer"].fields.values() if f.type == "enum")
     body[enum_field] = "no_such_value"
-    resp = client.post("/api/v1/employer/", json=body, headers={"Authorization": f"Bearer {token}"})
+    resp = client.post("/api/v1/employer/", json=body, headers=auth)
     assert resp.status_code == 422 and enum_field in resp.get_json()["message"]
 
 

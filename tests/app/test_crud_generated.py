@@ -17,7 +17,7 @@ from generator import load, names
 from generator.spec import AppSpec
 from tests.support.payloads import payload
 
-from .conftest import ROOT
+from .conftest import ROOT, api_auth
 
 SPEC: AppSpec = load(str(ROOT / "config")).spec  # type: ignore[assignment]
 ENTITIES = sorted(SPEC.entities)
@@ -85,6 +85,15 @@ def count(app: Flask, entity: str) -> int:
     return app.appbuilder.sm.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
+def unique_text_field() -> tuple[Any, str]:
+    """The first entity with a unique text field, and that field."""
+    for ent in SPEC.entities.values():
+        for f in ent.fields.values():
+            if f.unique and f.type == "string":
+                return ent, f.name
+    raise AssertionError("the config has no unique text field")
+
+
 def changed_text_field(entity: str) -> str | None:
     for f in SPEC.entities[entity].fields.values():
         if f.type in ("string", "text") and not f.readonly and not f.pattern and not f.format and not f.unique:
@@ -132,9 +141,7 @@ def test_screens_list_add_show_edit_delete(demo_app: Flask, admin_client: FlaskC
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_rest_api_create_read_update_delete(demo_app: Flask, entity: str) -> None:
     client = demo_app.test_client()
-    token = client.post("/api/v1/security/login", json={"username": "admin", "password": "Demo@2026",
-                                                        "provider": "db"}).get_json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = api_auth(client)
     base = f"/api/v1/{names.resource_name(entity)}/"
     assert client.get(base, headers=auth).status_code == 200
     refs = ensure_refs(demo_app, entity)
@@ -159,11 +166,8 @@ def test_rest_api_create_read_update_delete(demo_app: Flask, entity: str) -> Non
 def test_api_conflict_is_422_not_500(demo_app: Flask) -> None:
     """A duplicate unique value is the client's problem: 422 with a message, nothing written."""
     client = demo_app.test_client()
-    token = client.post("/api/v1/security/login", json={"username": "admin", "password": "Demo@2026",
-                                                        "provider": "db"}).get_json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    ent = next(e for e in SPEC.entities.values() if any(f.unique and f.type == "string" for f in e.fields.values()))
-    key = next(f.name for f in ent.fields.values() if f.unique and f.type == "string")
+    auth = api_auth(client)
+    ent, key = unique_text_field()
     model = demo_app.extensions["jiefen"].models[ent.name]
     existing = demo_app.appbuilder.sm.session.execute(select(getattr(model, key)).limit(1)).scalar_one()
     body = payload(SPEC, ent, ensure_refs(demo_app, ent.name), api=True, seed=3)
@@ -188,11 +192,8 @@ def test_created_and_changed_by_are_stamped_by_the_server(demo_app: Flask, admin
 
 def test_api_update_conflict_is_422_without_sql(demo_app: Flask) -> None:
     client = demo_app.test_client()
-    token = client.post("/api/v1/security/login", json={"username": "admin", "password": "Demo@2026",
-                                                        "provider": "db"}).get_json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    ent = next(e for e in SPEC.entities.values() if any(f.unique and f.type == "string" for f in e.fields.values()))
-    key = next(f.name for f in ent.fields.values() if f.unique and f.type == "string")
+    auth = api_auth(client)
+    ent, key = unique_text_field()
     model = demo_app.extensions["jiefen"].models[ent.name]
     session = demo_app.appbuilder.sm.session
     first, second = session.execute(select(model.id, getattr(model, key)).order_by(model.id).limit(2)).all()
