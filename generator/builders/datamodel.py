@@ -43,45 +43,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import lazyload, selectinload
 
 
-class FilterStartsWithLike(fab.FilterStartsWith):
-    def apply(self, query: Any, value: Any) -> Any:
+def _like_filter(base: type, operator: str, negate: bool) -> type:
+    """FAB's text filter ``base`` compiled to plain ``LIKE … ESCAPE`` (see point 2 above)."""
+    def apply(self: Any, query: Any, value: Any) -> Any:
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(field.startswith(value, autoescape=True))
+        condition = getattr(field, operator)(value, autoescape=True)
+        return query.filter(~condition if negate else condition)
+
+    return type(base.__name__ + "Like", (base,), {"apply": apply, "__module__": __name__})
 
 
-class FilterNotStartsWithLike(fab.FilterNotStartsWith):
-    def apply(self, query: Any, value: Any) -> Any:
-        query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(~field.startswith(value, autoescape=True))
-
-
-class FilterEndsWithLike(fab.FilterEndsWith):
-    def apply(self, query: Any, value: Any) -> Any:
-        query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(field.endswith(value, autoescape=True))
-
-
-class FilterNotEndsWithLike(fab.FilterNotEndsWith):
-    def apply(self, query: Any, value: Any) -> Any:
-        query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(~field.endswith(value, autoescape=True))
-
-
-class FilterContainsLike(fab.FilterContains):
-    def apply(self, query: Any, value: Any) -> Any:
-        query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(field.contains(value, autoescape=True))
-
-
-class FilterNotContainsLike(fab.FilterNotContains):
-    def apply(self, query: Any, value: Any) -> Any:
-        query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(~field.contains(value, autoescape=True))
-
-
-_LIKE = {fab.FilterStartsWith: FilterStartsWithLike, fab.FilterNotStartsWith: FilterNotStartsWithLike,
-         fab.FilterEndsWith: FilterEndsWithLike, fab.FilterNotEndsWith: FilterNotEndsWithLike,
-         fab.FilterContains: FilterContainsLike, fab.FilterNotContains: FilterNotContainsLike}
+_LIKE = {base: _like_filter(base, operator, negate) for base, operator, negate in (
+    (fab.FilterStartsWith, "startswith", False), (fab.FilterNotStartsWith, "startswith", True),
+    (fab.FilterEndsWith, "endswith", False), (fab.FilterNotEndsWith, "endswith", True),
+    (fab.FilterContains, "contains", False), (fab.FilterNotContains, "contains", True))}
 
 
 class LikeFilterConverter(fab.SQLAFilterConverter):

@@ -202,3 +202,30 @@ def test_api_update_conflict_is_422_without_sql(demo_app: Flask) -> None:
     assert resp.status_code == 422 and "INSERT" not in body and "UPDATE" not in body and "constraint" not in body
     session.expire_all()
     assert getattr(session.get(model, second[0]), key) == second[1]
+
+
+def test_text_filters_use_like_with_literal_wildcards(demo_app: Flask) -> None:
+    from flask_appbuilder.models.sqla import filters as fab
+
+    from generator.builders.datamodel import _LIKE, JiefenInterface
+
+    ent, key = unique_text_field()
+    model = demo_app.extensions["jiefen"].models[ent.name]
+    session = demo_app.appbuilder.sm.session
+    iface = JiefenInterface(model, session)
+    values = list(session.execute(select(getattr(model, key))).scalars())
+    value = values[0]
+
+    def hits(kind: type, text: str) -> int:
+        query = _LIKE[kind](key, iface).apply(session.query(model), text)
+        sql = str(query.statement.compile(session.get_bind()))
+        assert "ILIKE" not in sql.upper() and "lower(" not in sql.lower()
+        return query.count()
+
+    # The same answers as Python's substring tests, with % and _ taken literally.
+    for text in (value[1:-1], value[:3], value[-3:], value, "%", "_", "-"):
+        assert hits(fab.FilterContains, text) == sum(text in v for v in values)
+        assert hits(fab.FilterNotContains, text) == sum(text not in v for v in values)
+        assert hits(fab.FilterStartsWith, text) == sum(v.startswith(text) for v in values)
+        assert hits(fab.FilterEndsWith, text) == sum(v.endswith(text) for v in values)
+    assert hits(fab.FilterContains, value[1:-1]) >= 1 and hits(fab.FilterContains, "%") == 0
