@@ -80,6 +80,15 @@ def create_row(app: Flask, entity: str, seen: tuple[str, ...] = ()) -> int:
     return obj.id
 
 
+def fresh_refs_if_unique_together(app: Flask, entity: str) -> dict[str, int]:
+    """Refs for a new row; fresh targets where a unique_together could collide with earlier rows."""
+    refs = ensure_refs(app, entity)
+    if SPEC.entities[entity].unique_together:
+        refs.update({f.ref: create_row(app, f.ref) for f in SPEC.entities[entity].fields.values()
+                     if f.type == "ref" and f.ref != entity})
+    return refs
+
+
 def count(app: Flask, entity: str) -> int:
     model = app.extensions["jiefen"].models[entity]
     return app.appbuilder.sm.session.execute(select(func.count()).select_from(model)).scalar_one()
@@ -108,7 +117,7 @@ def test_screens_list_add_show_edit_delete(demo_app: Flask, admin_client: FlaskC
     assert resp.status_code == 200
     assert SPEC.entities[entity].label.zh in resp.get_data(as_text=True)
 
-    refs = ensure_refs(demo_app, entity)
+    refs = fresh_refs_if_unique_together(demo_app, entity)
     data = payload(SPEC, SPEC.entities[entity], refs, api=False, seed=1)
     before = count(demo_app, entity)
     resp = admin_client.post(f"{url}/add", data=data)
@@ -144,10 +153,7 @@ def test_rest_api_create_read_update_delete(demo_app: Flask, entity: str) -> Non
     auth = api_auth(client)
     base = f"/api/v1/{names.resource_name(entity)}/"
     assert client.get(base, headers=auth).status_code == 200
-    refs = ensure_refs(demo_app, entity)
-    if SPEC.entities[entity].unique_together:  # fresh targets, so the new row cannot collide with demo rows
-        refs.update({f.ref: create_row(demo_app, f.ref) for f in SPEC.entities[entity].fields.values()
-                     if f.type == "ref" and f.ref != entity})
+    refs = fresh_refs_if_unique_together(demo_app, entity)
     body: dict[str, Any] = payload(SPEC, SPEC.entities[entity], refs, api=True, seed=2)
     resp = client.post(base, json=body, headers=auth)
     assert resp.status_code == 201, resp.get_json()
