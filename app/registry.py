@@ -28,6 +28,7 @@ class Registry:
     base: type
     models: dict[str, type]
     user_org: type
+    audit_log: type
 
     @property
     def metadata(self) -> MetaData:
@@ -88,7 +89,9 @@ def registry_for(spec: AppSpec) -> Registry:
         models = build_models(spec, Base)
         from .accounts import build_user_org
 
+        from .audit import build_audit_log
+
         user_org = build_user_org(Base, models[spec.org_tree.entity])
-        reg = Registry(spec, Base, models, user_org)
+        reg = Registry(spec, Base, models, user_org, build_audit_log(Base))
         _CACHE[key] = reg
     return reg

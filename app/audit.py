@@ -1,0 +1,125 @@
+"""The audit trail: one append-only table, ``jf_audit_log``, one row per event.
+
+Events (``EVENTS``): record ``create`` / ``update`` / ``delete`` (with old → new per field,
+personal data masked), ``login`` / ``login_failed`` / ``lockout`` / ``logout``, ``denied``
+(a permission or scope refusal), ``export``, ``reveal`` (personal data shown in clear) and
+``config_sync`` (roles and permissions made equal to roles.yaml).
+
+Two ways in:
+
+* ``record(event, ...)`` writes and commits at once on its own connection, outside the
+  request's transaction: a denial or a failed login is logged even when the request's own
+  work is rolled back.
+* ``record_in(connection, event, ...)`` writes inside a transaction that is already open
+  (the ORM flush listener uses it, so a record change and its audit row commit together or
+  not at all).
+
+Nothing updates or deletes audit rows: no route, the ORM refuses it (``guard_append_only``),
+and on PostgreSQL a trigger refuses it too.  Rows are kept at least ``AUDIT_RETENTION_DAYS``
+(180); nothing in the app purges them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any, Mapping, Optional
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text, insert
+from sqlalchemy.engine import Connection
+
+TABLE = "jf_audit_log"
+CLASS_NAME = "AuditLog"
+RETENTION_DAYS = 180
+
+EVENTS = ("create", "update", "delete", "login", "login_failed", "lockout", "logout", "denied",
+          "export", "reveal", "config_sync", "transition")
+
+
+def build_audit_log(base: type) -> type:
+    """The ``AuditLog`` mapped class on ``base`` (once per declarative base)."""
+    from generator import names
+
+    attrs: dict[str, Any] = {
+        "__tablename__": TABLE,
+        "__module__": names.MODELS_MODULE,
+        "__qualname__": CLASS_NAME,
+        "__doc__": "Append-only audit trail (app/audit.py); never updated or deleted.",
+        "id": Column(Integer, primary_key=True),
+        "at": Column(DateTime, nullable=False, index=True),
+        "event": Column(String(32), nullable=False, index=True),
+        # No FK to ab_user: deleting an account must not delete or rewrite its history.
+        "user_id": Column(Integer, index=True),
+        "username": Column(String(256)),
+        "org_id": Column(Integer),
+        "entity": Column(String(64), index=True),
+        "record_id": Column(String(64)),
+        "changes": Column(Text),  # JSON {field: [old, new]}; personal data masked
+        "detail": Column(Text),
+        "ip": Column(String(64)),
+    }
+    cls = type(CLASS_NAME, (base,), attrs)
+    Index(names.index_name(TABLE, "entity", "record_id"), cls.__table__.c.entity, cls.__table__.c.record_id)
+    for idx in cls.__table__.indexes:  # type: ignore[attr-defined]
+        if len(idx.columns) == 1:
+            idx.name = names.index_name(TABLE, *idx.columns.keys(), unique=bool(idx.unique))
+    return cls
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+
+
+def _who() -> dict[str, Any]:
+    """The acting user and their organisation, from the request (empty outside one)."""
+    if not has_request_context():
+        return {}
+    user = getattr(g, "user", None)
+    out: dict[str, Any] = {"ip": (request.remote_addr or "")[:64]}
+    if user is not None and getattr(user, "is_authenticated", False):
+        out["user_id"] = user.id
+        out["username"] = user.username
+        principal = g.get("_jf_principal")
+        if principal is not None:
+            out["org_id"] = principal.org_id
+    return out
+
+
+def _row(event: str, entity: Optional[str], record_id: Any, changes: Optional[Mapping[str, Any]],
+         detail: Optional[str], username: Optional[str], user_id: Optional[int]) -> dict[str, Any]:
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    row = {"at": _now(), "event": event, "entity": entity,
+           "record_id": None if record_id is None else str(record_id)[:64],
+           "changes": json.dumps(changes, ensure_ascii=False, default=str) if changes else None,
+           "detail": detail}
+    row.update(_who())
+    if username is not None:
+        row["username"] = username[:256]
+    if user_id is not None:
+        row["user_id"] = user_id
+    return row
+
+
+def _table() -> Any:
+    return current_app.extensions["jiefen"].audit_log.__table__
+
+
+def record_in(connection: Connection, event: str, *, entity: Optional[str] = None, record_id: Any = None,
+              changes: Optional[Mapping[str, Any]] = None, detail: Optional[str] = None,
+              username: Optional[str] = None, user_id: Optional[int] = None,
+              table: Any = None) -> None:
+    """Append one row inside the caller's open transaction."""
+    connection.execute(insert(table if table is not None else _table()),
+                       [_row(event, entity, record_id, changes, detail, username, user_id)])
+
+
+def record(event: str, *, entity: Optional[str] = None, record_id: Any = None,
+           changes: Optional[Mapping[str, Any]] = None, detail: Optional[str] = None,
+           username: Optional[str] = None, user_id: Optional[int] = None) -> None:
+    """Append one row and commit it now, on a connection of its own."""
+    engine = current_app.appbuilder.sm.session.get_bind()
+    with engine.begin() as conn:
+        record_in(conn, event, entity=entity, record_id=record_id, changes=changes, detail=detail,
+                  username=username, user_id=user_id)
