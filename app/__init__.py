@@ -69,6 +69,12 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
         if app.config.get("SCHEMA_SYNC", True):
             reg.sync_schema(db.engine)
         stamps.install(db.session)
+        from generator.builders.datamodel import set_access_hook
+
+        from .access import Access, dispatch
+
+        app.extensions["jiefen_access"] = Access(spec, reg.models, reg.user_org, appbuilder.sm.user_model)
+        set_access_hook(dispatch)
         _register(appbuilder, spec, reg)
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
         if refusals:

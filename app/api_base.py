@@ -13,10 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_appbuilder import ModelRestApi
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
 from sqlalchemy.exc import IntegrityError
 
+from . import access as access_mod
+from . import masking
+
+SERVER_SET = ("由系统设置，不能在请求中提交 / set by the server, not accepted in a request: ")
 INTEGRITY_MESSAGE = "数据冲突：与已有记录重复，或仍被其他记录引用 / conflict: duplicates an existing record or is still referenced"
 
 
@@ -51,18 +57,85 @@ class JiefenModelApi(ModelRestApi):
     def _init_model_schemas(self) -> None:
         """Nothing at registration: the properties above build each schema on first use."""
 
+    jf_entity: Any = None  # the spec entity, set by the generator
+
     def _guarded(self, method: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return getattr(super(), method)(*args, **kwargs)
         except IntegrityError:
             self.datamodel.session.rollback()
             return self.response_422(message=INTEGRITY_MESSAGE)
+        except access_mod.AccessRefused as exc:
+            self.datamodel.session.rollback()
+            if exc.status == 404:
+                return self.response_404()
+            return self.response(exc.status, message=str(exc))
+
+    def _server_set_keys(self) -> list[str]:
+        """Keys of the JSON body that only the server may set (state, version, created_by…)."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return []
+        return sorted(k for k in body if k in access_mod.SERVER_COLUMNS)
 
     def post_headless(self) -> Any:
+        bad = self._server_set_keys()
+        if bad:
+            return self.response_400(message=SERVER_SET + ", ".join(bad))
         return self._guarded("post_headless")
 
     def put_headless(self, pk: Any) -> Any:
+        bad = self._server_set_keys()
+        if bad:
+            return self.response_400(message=SERVER_SET + ", ".join(bad))
         return self._guarded("put_headless", pk)
+
+    def _merge_update_item(self, model_item: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """A masked personal value sent back unchanged keeps the stored value."""
+        merged = super()._merge_update_item(model_item, data)
+        return masking.keep_unchanged(self.jf_entity, merged, model_item) if self.jf_entity else merged
+
+    # Personal data leaves the API masked (a reveal is its own audited call).
+    def pre_get(self, data: dict[str, Any]) -> None:
+        if self.jf_entity and isinstance(data.get("result"), dict):
+            masking.mask_record(self.jf_entity, data["result"])
+
+    def pre_get_list(self, data: dict[str, Any]) -> None:
+        if self.jf_entity:
+            for row in data.get("result") or []:
+                if isinstance(row, dict):
+                    masking.mask_record(self.jf_entity, row)
+
+    @expose("/<int:pk>/reveal", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def reveal(self, pk: int) -> Any:
+        """Personal data of one record in clear, for a role with the reveal grant (audited).
+        ---
+        post:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: the personal-data fields in clear
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        from .revealing import reveal_record
+
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        fields = reveal_record(self.jf_entity, item)
+        if not fields:
+            return self.response_403()
+        return self.response(200, result=masking.clear_values(self.jf_entity, fields, item))
 
     def delete_headless(self, pk: Any) -> Any:
         return self._guarded("delete_headless", pk)

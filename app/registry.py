@@ -53,6 +53,7 @@ class Registry:
     def hooks(self) -> Hooks:
         from .forms_validation import marshmallow_validator, wtforms_validators
         from .formatting import format_value
+        from .masking import mask_for_display
 
         from .api_base import JiefenModelApi
         from .view_base import JiefenModelView
@@ -60,7 +61,8 @@ class Registry:
         enums = self.spec.enums
         return Hooks(view_base=JiefenModelView, api_base=JiefenModelApi, format_value=format_value,
                      form_validators=lambda f: wtforms_validators(f, enums=enums),
-                     api_validators=lambda f: marshmallow_validator(f, enums=enums))
+                     api_validators=lambda f: marshmallow_validator(f, enums=enums),
+                     mask_value=mask_for_display)
 
     def has_demo_accounts(self, session: Session) -> bool:
         from .demo import DEMO_MARKER_ORG_CODE

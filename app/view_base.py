@@ -13,13 +13,18 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import flash, request
-from flask_appbuilder import ModelView
+from flask import abort, flash, redirect, request
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from generator.builders.models import EnumValueError
+
+from . import access as access_mod
+from . import masking
 
 SAVE_CONFLICT = _l("Not saved: a unique value is already in use, or a referenced record does not exist. "
                    "Please correct it and try again.")
@@ -37,6 +42,79 @@ class JiefenModelView(ModelView):
     # FAB's /download/<filename> serves any file in UPLOAD_FOLDER by name, outside every row check.
     # Files get their own scoped download route (issue #6); this one is not registered at all.
     download = None
+    show_template = "jiefen/show.html"
+    jf_entity: Any = None  # the spec entity, set by the generator
+
+    # ------------------------------------------------------------------ show, reveal, export
+    def _show_page(self, pk: Any, reveal_fields: tuple = ()) -> Any:
+        widgets = self._show(pk)
+        access = access_mod.current()
+        p = access.principal() if access else None
+        can_reveal = bool(p and masking.revealable(p.roles, self.jf_entity)) and bool(self.jf_entity.pii_fields)
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+                                    related_views=self._related_views, jf_can_reveal=can_reveal,
+                                    jf_revealed=reveal_fields, jf_entity=self.jf_entity)
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk: Any) -> Any:
+        return self._show_page(self._deserialize_pk_if_composite(pk))
+
+    @expose("/reveal/<pk>", methods=["POST"])
+    @has_access
+    def reveal(self, pk: Any) -> Any:
+        """显示个人信息明文：一次明确的操作，记入审计日志。"""
+        from .revealing import reveal_record
+
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        fields = reveal_record(self.jf_entity, item)
+        if not fields:
+            abort(403)
+        masking.start_reveal(self.jf_entity.name)
+        return self._show_page(self.datamodel.get_pk_value(item), tuple(f.name for f in fields))
+
+    @expose("/export", methods=["GET"])
+    @has_access
+    def export(self) -> Any:
+        """导出当前筛选结果为 Excel（按数据范围过滤，个人信息脱敏，记入审计日志）。"""
+        from .exporting import export_view
+
+        return export_view(self)
+
+    @action("muldelete", _l("Delete"), _l("Delete all Really?"), "fa-trash", single=False)
+    def muldelete(self, items: Any) -> Any:
+        """Delete the selected rows; each goes through the scoped delete (out of scope: skipped)."""
+        done = 0
+        for item in items if isinstance(items, list) else [items]:
+            if item is None:
+                continue
+            try:
+                self.datamodel.delete(item)
+                done += 1
+            except access_mod.AccessRefused:
+                continue
+            except Exception:  # noqa: BLE001 - one refused row must not hide the others
+                self.datamodel.session.rollback()
+                flash(str(DELETE_CONFLICT), "danger")
+        if done:
+            flash(str(self.delete_row_message), "success")
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+    def prefill_form(self, form: Any, pk: Any) -> None:
+        """An edit form shows personal data masked, like every other surface."""
+        for f in self.jf_entity.pii_fields if self.jf_entity else ():
+            if f.name in form and form[f.name].data is not None:
+                form[f.name].data = masking.masked(f, form[f.name].data)
+
+    def _keep_masked_unchanged(self, form: Any, item: Any) -> None:
+        for f in self.jf_entity.pii_fields if self.jf_entity else ():
+            if f.name in form:
+                stored = getattr(item, f.name, None)
+                if stored is not None and form[f.name].data == masking.masked(f, stored):
+                    form[f.name].data = stored
 
     def process_form(self, form: Any, is_created: bool) -> None:
         blank_to_none(form)
@@ -44,7 +122,11 @@ class JiefenModelView(ModelView):
 
     def _save_failed(self, exc: Exception) -> None:
         self.datamodel.session.rollback()
-        if isinstance(exc, EnumValueError):
+        if isinstance(exc, access_mod.AccessRefused):
+            if exc.status == 404:
+                abort(404)
+            flash(str(exc), "danger")
+        elif isinstance(exc, EnumValueError):
             flash(str(exc), "danger")
         elif isinstance(exc, IntegrityError) or isinstance(getattr(exc, "__cause__", None), IntegrityError):
             flash(str(SAVE_CONFLICT), "danger")
@@ -81,13 +163,12 @@ class JiefenModelView(ModelView):
         exclude_cols = self._filters.get_relation_cols()
         item = self.datamodel.get(pk, self._base_filters)
         if not item:
-            from flask import abort
-
             abort(404)
         pk = self.datamodel.get_pk_value(item)
         form = self.edit_form.refresh(request.form)
         self._fill_form_exclude_cols(exclude_cols, form)
         form._id = pk
+        self._keep_masked_unchanged(form, item)
         if not form.validate():
             return super()._edit(pk)
         self.process_form(form, False)
@@ -106,12 +187,12 @@ class JiefenModelView(ModelView):
     def _delete(self, pk: Any) -> None:
         item = self.datamodel.get(pk, self._base_filters)
         if not item:
-            from flask import abort
-
             abort(404)
         try:
             self.pre_delete(item)
             self.datamodel.delete(item)
+        except access_mod.AccessRefused:
+            abort(404)
         except Exception as exc:  # noqa: BLE001 - shown, never raised
             self.datamodel.session.rollback()
             cause = getattr(exc, "__cause__", None)

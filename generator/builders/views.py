@@ -26,10 +26,11 @@ from .datamodel import JiefenInterface, relation_paths
 from ..spec import AppSpec, Entity, Field, Label
 
 VIEW_METHODS = {"list": "read", "show": "read", "add": "create", "edit": "update", "delete": "delete",
-                "download": "export", "action": "update", "action_post": "update", "api_read": "read",
+                "download": "export", "export": "export", "reveal": "read", "muldelete": "delete",
+                "action": "update", "action_post": "update", "api_read": "read",
                 "api_column_add": "create", "api_column_edit": "update", "api_get": "read", "api": "read",
                 "api_create": "create", "api_update": "update", "api_delete": "delete"}
-API_METHODS = {"get": "read", "get_list": "read", "info": "read", "post": "create", "put": "update",
+API_METHODS = {"get": "read", "get_list": "read", "info": "read", "reveal": "read", "post": "create", "put": "update",
                "delete": "delete"}
 SYSTEM_LABELS = {
     "id": Label("编号", "ID"), "state": Label("状态", "State"), "version": Label("版本", "Version"),
@@ -99,7 +100,8 @@ def state_labels(spec: AppSpec, ent: Entity) -> dict[str, Label]:
     return {n: st.label for w in spec.workflows.values() if w.entity == ent.name for n, st in w.states.items()}
 
 
-def _formatters(spec: AppSpec, ent: Entity, format_value: Callable[..., str]) -> dict[str, Callable[[Any], str]]:
+def _formatters(spec: AppSpec, ent: Entity, format_value: Callable[..., str],
+                mask_value: Optional[Callable[[Entity, Field, Any], str]] = None) -> dict[str, Callable[[Any], str]]:
     out: dict[str, Callable[[Any], str]] = {}
     out["created_by"] = out["changed_by"] = lambda value: str(value) if value is not None else "—"
     out["created_on"] = out["changed_on"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "—"
@@ -107,7 +109,9 @@ def _formatters(spec: AppSpec, ent: Entity, format_value: Callable[..., str]) ->
     if states:
         out["state"] = lambda value: states[value].get(lang()) if value in states else str(value or "—")
     for f in ent.fields.values():
-        if f.type in ("enum", "boolean", "date", "datetime", "decimal") or not f.required:
+        if f.pii and mask_value is not None:
+            out[f.name] = (lambda value, fld=f: mask_value(ent, fld, value))
+        elif f.type in ("enum", "boolean", "date", "datetime", "decimal") or not f.required:
             out[f.name] = (lambda value, fld=f: format_value(fld, value, lang(), spec.enums))
     return out
 
@@ -118,12 +122,14 @@ class Hooks:
     def __init__(self, view_base: type = ModelView, api_base: type = ModelRestApi,
                  format_value: Optional[Callable[..., str]] = None,
                  form_validators: Optional[Callable[[Field], list]] = None,
-                 api_validators: Optional[Callable[[Field], Callable[[Any], Any]]] = None) -> None:
+                 api_validators: Optional[Callable[[Field], Callable[[Any], Any]]] = None,
+                 mask_value: Optional[Callable[[Entity, Field, Any], str]] = None) -> None:
         self.view_base = view_base
         self.api_base = api_base
         self.format_value = format_value
         self.form_validators = form_validators
         self.api_validators = api_validators
+        self.mask_value = mask_value  # personal-data fields (``pii:``) are shown through this
 
 
 def build_views(spec: AppSpec, models: dict[str, type], hooks: Hooks) -> dict[str, tuple[type, type]]:
@@ -180,12 +186,13 @@ def _view(spec: AppSpec, ent: Entity, models: dict[str, type], hooks: Hooks, bui
         "edit_title": L(ent.label),
         "related_views": [built[r.name] for r in related_entities(spec, ent) if r.name in built],
         "__doc__": f"Screens for entity '{ent.name}' ({ent.label.zh}), generated from {ent.src}",
+        "jf_entity": ent,
     })
     if hooks.form_validators:
         attrs["validators_columns"] = {f.name: hooks.form_validators(f) for f in ent.fields.values()
                                        if f.type not in ("enum", "ref", "user") and hooks.form_validators(f)}
     if hooks.format_value:
-        attrs["formatters_columns"] = _formatters(spec, ent, hooks.format_value)
+        attrs["formatters_columns"] = _formatters(spec, ent, hooks.format_value, hooks.mask_value)
     cls_name = names.view_class(ent.name)
     return type(cls_name, (hooks.view_base,), attrs)
 
@@ -206,6 +213,7 @@ def _api(spec: AppSpec, ent: Entity, models: dict[str, type], hooks: Hooks) -> t
         "list_title": L(ent.label), "show_title": L(ent.label), "add_title": L(ent.label),
         "edit_title": L(ent.label),
         "__doc__": f"REST API /api/v1/{ent.name}/, generated from {ent.src}",
+        "jf_entity": ent,
     })
     attrs["base_order"] = base_order(ent)
     if hooks.api_validators:
