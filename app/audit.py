@@ -80,7 +80,10 @@ def _who() -> dict[str, Any]:
     if user is not None and getattr(user, "is_authenticated", False):
         out["user_id"] = user.id
         out["username"] = user.username
-        principal = g.get("_jf_principal")
+        from .access import current
+
+        access = current()
+        principal = access.principal() if access is not None else None
         if principal is not None:
             out["org_id"] = principal.org_id
     return out

@@ -135,9 +135,11 @@ class JiefenInterface(SQLAInterface):
     def edit(self, item: Any, commit: bool = True) -> None:
         hook = _ACCESS_HOOK
         try:
+            if hook is not None:
+                with self.session.no_autoflush:
+                    before = hook("before_update", self, item)
             item = self.session.merge(item)
             if hook is not None:
-                before = hook("before_update", self, item)
                 self.session.flush()
                 hook("after_update", self, item, before=before)
             if commit:
