@@ -252,22 +252,44 @@ def test_pickers_offer_only_rows_in_scope(app: Flask) -> None:
     assert options == want
 
 
-def test_export_holds_exactly_the_scope_and_is_masked(app: Flask) -> None:
-    h = client_for(app, "township_head_t1")
-    resp = h.get(f"{view_base(app, CHILD)}/export")
+def export_rows(client: FlaskClient, app: Flask, entity: str) -> list[tuple]:
+    resp = client.get(f"{view_base(app, entity)}/export")
     assert resp.status_code == 200
-    wb = load_workbook(io.BytesIO(resp.data))
-    rows = list(wb.active.iter_rows(values_only=True))
-    cases = expected_cases(app, "township_head_t1")
-    want = ids_where(app, CHILD, lambda m: m.dispute_case_id.in_(cases))
+    assert resp.mimetype.endswith("spreadsheetml.sheet")
+    return list(load_workbook(io.BytesIO(resp.data)).active.iter_rows(values_only=True))
+
+
+def test_export_holds_exactly_the_scope(app: Flask) -> None:
+    """township_head may export cases (roles.yaml): exactly their township's, no more."""
+    rows = export_rows(client_for(app, "township_head_t1"), app, CASE)
+    want = expected_cases(app, "township_head_t1")
     assert len(rows) - 1 == len(want)
-    header = rows[0]
-    id_col = header.index(next(h for h in header if "身份证" in str(h) or "证件号码" in str(h)))
-    stored = ids_where(app, CHILD, lambda m: m.id_no.isnot(None))
-    assert stored, "demo parties have ID numbers"
-    for row in rows[1:]:
-        if row[id_col] not in (None, "—"):
-            assert "*" in str(row[id_col]), "an ID number left the system in clear"
+    spec = app.extensions["jiefen"].spec
+    reg_no = rows[0].index(spec.entities[CASE].fields["registry_no"].label.zh)
+    model = models(app)[CASE]
+    with app.app_context():
+        nos = set(app.appbuilder.sm.session.execute(select(model.registry_no).where(model.id.in_(want))).scalars())
+    assert {r[reg_no] for r in rows[1:]} == nos
+
+
+def test_export_masks_personal_data_even_for_the_admin(app: Flask) -> None:
+    rows = export_rows(client_for(app, "admin"), app, CHILD)
+    spec = app.extensions["jiefen"].spec
+    col = rows[0].index(spec.entities[CHILD].fields["id_no"].label.zh)
+    model = models(app)[CHILD]
+    with app.app_context():
+        clear = set(app.appbuilder.sm.session.execute(select(model.id_no).where(model.id_no.isnot(None))).scalars())
+    assert clear, "demo parties have ID numbers"
+    shown = {r[col] for r in rows[1:]}
+    assert not shown & clear
+    assert any(isinstance(v, str) and "*" in v for v in shown)
+
+
+def test_export_is_refused_without_the_grant(app: Flask) -> None:
+    """registrar has no export on cases: refused, and nothing is produced."""
+    resp = client_for(app, "registrar_t1s1").get(f"{view_base(app, CASE)}/export")
+    assert resp.status_code in (302, 403)
+    assert not resp.mimetype.endswith("spreadsheetml.sheet")
 
 
 def test_no_organisation_fails_closed(app: Flask) -> None:
@@ -411,3 +433,11 @@ def test_api_field_info_has_no_catalogue_header(app: Flask) -> None:
     auth = api_auth(c, "admin")
     info = c.get("/api/v1/claim_item/_info?q=(keys:!(add_columns))", headers=auth).get_json()
     assert all("Project-Id-Version" not in (col["description"] or "") for col in info["add_columns"])
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=cmd", "\r=x"])
+def test_export_cells_that_would_run_as_formulas_are_escaped(text: str) -> None:
+    from app.exporting import safe_cell
+
+    assert safe_cell(text) == "'" + text
+    assert safe_cell("调解成功") == "调解成功" and safe_cell(12) == 12
