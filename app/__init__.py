@@ -90,9 +90,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
 
 def _checking_deploy() -> bool:
     """``flask check-deploy`` must start in order to list what would make production refuse."""
+    import os
     import sys
 
-    return "check-deploy" in sys.argv[1:]
+    return os.path.basename(sys.argv[0]) in ("flask", "flask.exe", "__main__.py") and "check-deploy" in sys.argv[1:]
 
 
 def _no_fab_file_downloads() -> None:
