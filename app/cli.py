@@ -16,6 +16,7 @@ from . import settings
 def register_cli(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(demo_accounts_command)
+    app.cli.add_command(check_deploy_command)
 
 
 def sync_roles(appbuilder) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -77,3 +78,21 @@ def demo_accounts_command() -> None:
     session = current_app.appbuilder.sm.session
     for acc in demo_accounts(reg.spec, session, reg.models):
         click.echo("\t".join([acc.username, acc.role, acc.org_code, acc.org_name]))
+
+
+@click.command("check-deploy")
+@with_appcontext
+def check_deploy_command() -> None:
+    """检查生产环境配置，有不安全项时以非零状态退出 / list every setting unsafe for production; exit 1
+    if there is any (warnings alone exit 0)."""
+    from .hardening.deploy_check import findings
+
+    found = findings(current_app)
+    for f in found:
+        click.echo(f"{f.id}: {f.message}")
+    errors = [f for f in found if f.is_error]
+    if errors:
+        click.echo(f"不安全项 {len(errors)} 个，不可用于生产 / {len(errors)} unsafe setting(s): not fit for production")
+        raise SystemExit(1)
+    click.echo("可用于生产 / fit for production" + (f"（警告 {len(found)} 个 / {len(found)} warning(s)）"
+                                                    if found else ""))

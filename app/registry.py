@@ -29,6 +29,7 @@ class Registry:
     models: dict[str, type]
     user_org: type
     audit_log: type
+    security: Any = None  # app.hardening.models.SecurityTables
 
     @property
     def metadata(self) -> MetaData:
@@ -94,6 +95,8 @@ def registry_for(spec: AppSpec) -> Registry:
         from .audit import build_audit_log
 
         user_org = build_user_org(Base, models[spec.org_tree.entity])
-        reg = Registry(spec, Base, models, user_org, build_audit_log(Base))
+        from .hardening.models import build_security_tables
+
+        reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base))
         _CACHE[key] = reg
     return reg

@@ -183,6 +183,31 @@ class JiefenSecurityManager(SecurityManager):
     # User list/show/userinfo: 是/否 and role labels instead of Python reprs (app/user_views.py).
     from .user_views import JiefenUserDBModelView as userdbmodelview
 
+    # ------------------------------------------------------------------ hardening (app/hardening/)
+    # Login form and JWT login with lockout, server-side sessions, safe next, JWT logout.
+    from .hardening.views import AuthDBView as authdbview
+    from .hardening.views import SecurityApi as security_api
+
+    def auth_user_db(self, username: Any, password: Any) -> Any:
+        """FAB's password check behind the per-username lockout, audited (hardening/auth.py)."""
+        from .hardening.auth import authenticate
+
+        return authenticate(self, super().auth_user_db, username, password)
+
+    def load_user(self, pk: Any) -> Any:
+        """Flask-Login's loader: the user only with a live server-side session (hardening/sessions.py)."""
+        from .hardening.sessions import load_user
+
+        return load_user(self, pk)
+
+    def load_user_jwt(self, _jwt_header: Any, jwt_data: Any) -> Any:
+        """JWT requests carry no session cookie: the plain user row (revocation: hardening/tokens.py)."""
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user and user.is_active:
+            g.user = user
+            return user
+        return None
+
 
 class _Named:
     """What ``_has_access_builtin_roles`` reads from a role: its name."""

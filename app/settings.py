@@ -6,6 +6,12 @@
     APP_ENV        development (default) | production
     CONFIG_DIR     default: <project>/config
     DEMO_PASSWORD  password of the demo accounts (default Demo@2026)
+    IDLE_TIMEOUT_MINUTES  a signed-in session idle this long must sign in again (default 30)
+    SESSION_MAX_HOURS     ... and any session this old (default 12)
+
+Security settings (app/hardening/): login lockout (LOGIN_MAX_FAILURES, LOGIN_FAILURE_WINDOW_MINUTES,
+LOGIN_LOCKOUT_MINUTES), cookies HttpOnly + SameSite=Lax always and Secure in production (session
+and remember-me), and the password policy (FAB_PASSWORD_COMPLEXITY_*).
 """
 
 from __future__ import annotations
@@ -33,8 +39,17 @@ def demo_password() -> str:
     return os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
+def _number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
 def flask_config() -> dict[str, Any]:
     """The Flask/FAB configuration for this process."""
+    from .hardening.passwords import validate as password_policy
+
     env = os.environ.get("APP_ENV", "development")
     return {
         "APP_ENV": env,
@@ -61,20 +76,36 @@ def flask_config() -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "IDLE_TIMEOUT_MINUTES": _number("IDLE_TIMEOUT_MINUTES", 30),
+        "SESSION_MAX_HOURS": _number("SESSION_MAX_HOURS", 12),
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": password_policy,
         "DEBUG": os.environ.get("FLASK_DEBUG", "") in ("1", "true"),
         "SCHEMA_SYNC": True,
     }
+
+
+def production_checks(config: dict[str, Any], has_demo_accounts: bool) -> list[tuple[str, str]]:
+    """(check id, message) for each setting unsafe in production, whatever APP_ENV says."""
+    problems = []
+    if config.get("SECRET_KEY") in (None, "", DEV_SECRET) or len(str(config.get("SECRET_KEY"))) < 32:
+        problems.append(("deploy.E002",
+                         "SECRET_KEY 未设置或过短（至少 32 个字符）/ SECRET_KEY missing or shorter than 32 characters"))
+    if config.get("DEBUG"):
+        problems.append(("deploy.E003", "生产环境不得开启调试模式 / debug mode is on"))
+    if has_demo_accounts:
+        problems.append(("deploy.E004", "数据库中存在演示账号，请先删除 / demo accounts exist in the database"))
+    return problems
 
 
 def production_problems(config: dict[str, Any], has_demo_accounts: bool) -> list[str]:
     """Why this configuration must not serve production traffic (empty when it may)."""
     if config.get("APP_ENV") != "production":
         return []
-    problems = []
-    if config.get("SECRET_KEY") in (None, "", DEV_SECRET) or len(str(config.get("SECRET_KEY"))) < 32:
-        problems.append("SECRET_KEY 未设置或过短（至少 32 个字符）/ SECRET_KEY missing or shorter than 32 characters")
-    if config.get("DEBUG"):
-        problems.append("生产环境不得开启调试模式 / debug mode is on")
-    if has_demo_accounts:
-        problems.append("数据库中存在演示账号，请先删除 / demo accounts exist in the database")
-    return problems
+    return [message for _id, message in production_checks(config, has_demo_accounts)]

@@ -1,0 +1,39 @@
+"""Security hardening around FAB 5.3 (issue "hardening"); ``install(app)`` wires it in.
+
+    models.py        the tables: jf_login_throttle, jf_user_session, jf_token_blocklist, jf_token_epoch
+    throttle.py      login lockout counters (5 failures / 15 min → locked 15 min), per username
+    auth.py          password login = lockout + FAB's check + audit (JiefenSecurityManager.auth_user_db)
+    views.py         FAB's AuthDBView / SecurityApi with lockout messages, safe next, sid at login,
+                     POST /api/v1/security/logout
+    sessions.py      server-side sessions: checked on every request, revoked at logout and on
+                     password change (with every JWT of that user)
+    tokens.py        JWT blocklist + "tokens valid after"
+    headers.py       security headers; Origin check on cookie-authenticated API writes
+    redirects.py     safe ``next=``
+    passwords.py     password policy (FAB_PASSWORD_COMPLEXITY_VALIDATOR)
+    errors.py        403/404/500 pages and JSON, incident ids
+    deploy_check.py  ``flask check-deploy``
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def _first(app: Flask, func: object) -> None:
+    """Run ``func`` before every other before_request function (FAB's included)."""
+    app.before_request_funcs.setdefault(None, []).insert(0, func)  # type: ignore[arg-type]
+
+
+def install(app: Flask) -> None:
+    from . import errors, headers, sessions, tokens
+
+    sm = app.appbuilder.sm  # type: ignore[attr-defined]
+    errors.install(app)
+    tokens.install(sm.jwt_manager)
+    with app.app_context():
+        sessions.install(sm.session)
+    _first(app, sessions.check_request)
+    _first(app, headers.check_api_origin)  # refuses before any session work
+    app.after_request(sessions.reissue_after_own_change)
+    app.after_request(headers.add_headers)
