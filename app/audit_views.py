@@ -157,4 +157,4 @@ def register(appbuilder: Any, reg: Any) -> None:
                         icon="fa-history")
     appbuilder.add_view(AccessMatrixView, ACCESS_MATRIX_VIEW, label=L(MATRIX_TITLE), category="Security",
                         icon="fa-th")
-    appbuilder.app.jinja_env.globals["jf_audit_history"] = visible_history
+    current_app.jinja_env.globals["jf_audit_history"] = visible_history
