@@ -115,6 +115,16 @@ def record_in(connection: Connection, event: str, *, entity: Optional[str] = Non
                        [_row(event, entity, record_id, changes, detail, username, user_id)])
 
 
+def record_many_in(connection: Connection, rows: list[Mapping[str, Any]], table: Any = None) -> None:
+    """Append several rows (each ``{"event": ..., "entity": ..., ...}`` as for ``record_in``) in one
+    statement, inside the caller's open transaction."""
+    if not rows:
+        return
+    keys = ("entity", "record_id", "changes", "detail", "username", "user_id")
+    connection.execute(insert(table if table is not None else _table()),
+                       [_row(r["event"], *(r.get(k) for k in keys)) for r in rows])
+
+
 def record(event: str, *, entity: Optional[str] = None, record_id: Any = None,
            changes: Optional[Mapping[str, Any]] = None, detail: Optional[str] = None,
            username: Optional[str] = None, user_id: Optional[int] = None) -> None:

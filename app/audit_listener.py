@@ -161,17 +161,16 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             rows.append(("update", entity, _pk(obj), changes))
     if not rows:
         return
-    conn = session.connection()
-    for event_name, entity, record_id, changes in rows:
-        audit.record_in(conn, event_name, entity=entity, record_id=record_id, changes=changes or None,
-                        table=plan.table)
+    # One executemany per flush (loading demo data flushes hundreds of rows at once).
+    audit.record_many_in(session.connection(), [
+        {"event": event_name, "entity": entity, "record_id": record_id, "changes": changes or None}
+        for event_name, entity, record_id, changes in rows], table=plan.table)
 
 
 def _pk(obj: Any) -> Any:
-    identity = inspect(obj).identity
-    if identity:
-        return identity[0] if len(identity) == 1 else "/".join(map(str, identity))
-    return getattr(obj, "id", None)
+    # Not ``state.identity``: a row inserted by this flush gets its identity key only after after_flush.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return key[0] if len(key) == 1 else "/".join(map(str, key))
 
 
 def _refuse_bulk(orm_execute_state: Any) -> None:

@@ -126,6 +126,12 @@ def test_html_create_update_delete_write_one_row_each_with_masked_personal_data(
     assert events == ["delete", "update", "create"]  # newest first
 
 
+def test_account_placements_are_audited_as_user_org(demo_app: Flask) -> None:
+    rows = rows_since(demo_app, 0, entity="user_org", event="create")  # setup placed the demo accounts
+    assert rows and set(rows[0]["changes"]) == {"user", "org"}
+    assert rows[0]["record_id"] == str(rows[0]["changes"]["user"][1])
+
+
 def test_api_create_update_delete_write_one_row_each(demo_app: Flask) -> None:
     client = demo_app.test_client()
     headers = api_auth(client)
