@@ -112,6 +112,9 @@ def test_html_create_update_delete_write_one_row_each_with_masked_personal_data(
     rows = rows_since(demo_app, start)
     assert [(r["event"], r["record_id"]) for r in rows] == [("update", str(pk))]
     assert rows[0]["changes"] == {"contact_phone": ["138****5678", "139****4321"]}  # changed fields only
+    shown = admin_client.get(f"/auditlog/show/{rows[0]['id']}").get_data(as_text=True)
+    assert 'class="table table-condensed jf-audit-changes"' in shown and "139****4321" in shown
+    assert "13987654321" not in shown
 
     start = last_id(demo_app)
     resp = admin_client.post(f"{url}/delete/{pk}")
@@ -286,16 +289,17 @@ def test_audit_views_have_no_write_routes_even_for_the_admin(demo_app: Flask, ad
 
 
 def test_log_list_is_newest_first_filterable_and_labelled(demo_app: Flask, admin_client: FlaskClient) -> None:
+    start = last_id(demo_app)
     with demo_app.app_context():
-        audit.record("config_sync", entity="roles", detail="older-probe")
+        audit.record("config_sync", entity="roles", detail="older-probe", record_id="r-76")
         audit.record("config_sync", entity="roles", detail="newer-probe", record_id="r-77")
     html = admin_client.get("/auditlog/list/").get_data(as_text=True)
     assert "审计日志" in html and "配置同步" in html
+    assert 0 < html.find("r-77") < html.find("r-76")  # newest first
     one = admin_client.get("/auditlog/list/?_flt_0_record_id=r-77").get_data(as_text=True)
-    assert "r-77" in one
-    rows = rows_since(demo_app, 0, event="config_sync")
-    newest = admin_client.get(f"/auditlog/show/{rows[-1]['id']}").get_data(as_text=True)
-    assert "newer-probe" in newest
+    assert "r-77" in one and "r-76" not in one
+    newer = rows_since(demo_app, start, record_id="r-77")
+    assert "newer-probe" in admin_client.get(f"/auditlog/show/{newer[0]['id']}").get_data(as_text=True)
 
 
 def test_a_role_without_the_grant_cannot_read_the_log_or_the_matrix(demo_app: Flask) -> None:
