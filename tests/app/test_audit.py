@@ -337,6 +337,29 @@ def test_history_macro_renders_for_a_reader(demo_app: Flask) -> None:
     assert "历史测试" in html and "138****2222" in html and "13811112222" not in html
 
 
+def test_show_page_template_adds_the_history(demo_app: Flask, admin_client: FlaskClient) -> None:
+    """The template the generated show page will use (wired in by the access work): FAB's show page
+    plus the history, through a real view whose show_template/extra_args are set as documented."""
+    url = view_url(demo_app, ENTITY)
+    view = next(v for v in demo_app.appbuilder.baseviews if v.route_base == url)
+    with demo_app.app_context():
+        reg = demo_app.extensions["jiefen"]
+        session = demo_app.appbuilder.sm.session
+        emp = reg.models[ENTITY](employer_name="展示页历史", org_id=an_org_id(demo_app), contact_name="张三丰")
+        session.add(emp)
+        session.commit()
+        pk = emp.id
+    old = (view.show_template, view.extra_args)
+    view.show_template, view.extra_args = "jiefen/show_with_history.html", {"jf_entity": ENTITY}
+    try:
+        html = admin_client.get(f"{url}/show/{pk}").get_data(as_text=True)
+    finally:
+        view.show_template, view.extra_args = old
+    assert "jf-audit-history" in html
+    block = html[html.index("jf-audit-history"):]
+    assert "变更记录" in block and "新增" in block and "张**" in block and "张三丰" not in block
+
+
 def test_access_matrix_lists_every_role(demo_app: Flask, admin_client: FlaskClient) -> None:
     html = admin_client.get("/access-matrix/").get_data(as_text=True)
     for role in SPEC.roles.values():
