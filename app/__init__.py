@@ -23,7 +23,7 @@ from generator import load
 from generator.builders.views import L, build_views
 from generator.spec import AppSpec
 
-from . import settings, stamps
+from . import audit_listener, settings, stamps
 from .registry import Registry, registry_for
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
 
         app.extensions["jiefen_access"] = Access(spec, reg.models, reg.user_org, appbuilder.sm.user_model)
         set_access_hook(dispatch)
+        audit_listener.install(db.session)
         _register(appbuilder, spec, reg)
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
         if refusals and not _checking_deploy():
@@ -119,6 +120,9 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
             appbuilder.add_view(view, f"menu_{ent.name}", label=L(ent.label), category=category,
                                 category_label=L(menu.label), icon="fa-table", category_icon=menu.icon or "")
             appbuilder.add_api(api)
+    from . import audit_views
+
+    audit_views.register(appbuilder, reg)
     _system_menu_last(appbuilder, spec)
 
 

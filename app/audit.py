@@ -118,6 +118,16 @@ def record_in(connection: Connection, event: str, *, entity: Optional[str] = Non
                        [_row(event, entity, record_id, changes, detail, username, user_id)])
 
 
+def record_many_in(connection: Connection, rows: list[Mapping[str, Any]], table: Any = None) -> None:
+    """Append several rows (each ``{"event": ..., "entity": ..., ...}`` as for ``record_in``) in one
+    statement, inside the caller's open transaction."""
+    if not rows:
+        return
+    keys = ("entity", "record_id", "changes", "detail", "username", "user_id")
+    connection.execute(insert(table if table is not None else _table()),
+                       [_row(r["event"], *(r.get(k) for k in keys)) for r in rows])
+
+
 def record(event: str, *, entity: Optional[str] = None, record_id: Any = None,
            changes: Optional[Mapping[str, Any]] = None, detail: Optional[str] = None,
            username: Optional[str] = None, user_id: Optional[int] = None) -> None:
@@ -126,3 +136,48 @@ def record(event: str, *, entity: Optional[str] = None, record_id: Any = None,
     with engine.begin() as conn:
         record_in(conn, event, entity=entity, record_id=record_id, changes=changes, detail=detail,
                   username=username, user_id=user_id)
+
+
+# ------------------------------------------------------------------ append-only on PostgreSQL
+
+TRIGGER_FUNCTION = "jf_audit_log_append_only"
+_PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {TRIGGER_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{TABLE} is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$"""
+_PG_TRIGGERS = {
+    # row-level UPDATE/DELETE, statement-level TRUNCATE (which skips row triggers)
+    f"{TABLE}_no_change": f"BEFORE UPDATE OR DELETE ON {TABLE} FOR EACH ROW",
+    f"{TABLE}_no_truncate": f"BEFORE TRUNCATE ON {TABLE} FOR EACH STATEMENT",
+}
+
+
+def ensure_append_only(bind: Any) -> bool:
+    """On PostgreSQL, make sure triggers refuse UPDATE, DELETE and TRUNCATE of ``jf_audit_log``.
+
+    Idempotent (the function is replaced, each trigger created only when missing); ``bind`` is an
+    engine or a connection (its transaction is used).  Returns False on other databases, where the
+    ORM guard in app/audit_listener.py is the only barrier.
+    """
+    from sqlalchemy import text
+
+    if bind.dialect.name != "postgresql":
+        return False
+
+    def run(conn: Connection) -> None:
+        conn.execute(text(_PG_FUNCTION))
+        for name, when in _PG_TRIGGERS.items():
+            exists = conn.execute(text(
+                "SELECT 1 FROM pg_trigger WHERE tgname = :n AND tgrelid = to_regclass(:t)"),
+                {"n": name, "t": TABLE}).first()
+            if exists is None:
+                conn.execute(text(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {TRIGGER_FUNCTION}()"))
+
+    if isinstance(bind, Connection):
+        run(bind)
+    else:
+        with bind.begin() as conn:
+            run(conn)
+    return True

@@ -1,8 +1,10 @@
-"""``flask --app app <command>``: setup (schema, permissions, roles, reference and demo data) and
-demo-accounts.  The permission sync is O(n²) in FAB, so it runs here, once per deploy, never in
+"""``flask --app app <command>``: setup (schema, permissions, roles, reference and demo data),
+sync-roles (roles and grants made equal to roles.yaml) and demo-accounts.  The permission sync is O(n²) in FAB, so it runs here, once per deploy, never in
 web workers (fab5-notes §7)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -10,32 +12,87 @@ from flask.cli import with_appcontext
 
 from generator.builders.permissions import desired_permissions
 
-from . import settings
+from . import audit, settings
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(setup_command)
+    app.cli.add_command(sync_roles_command)
     app.cli.add_command(demo_accounts_command)
     app.cli.add_command(check_deploy_command)
 
 
-def sync_roles(appbuilder) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Create the roles of roles.yaml and grant what they declare (additions only for now)."""
+def sync_roles(appbuilder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Make the roles and grants in the database equal to roles.yaml, exactly.
+
+    * every role of roles.yaml exists and holds exactly the permissions it declares
+      (``desired_permissions``): missing grants are added, undeclared ones removed;
+    * FAB's Public role (``AUTH_ROLE_PUBLIC``, anonymous visitors) holds nothing;
+    * a role in the database that roles.yaml does not declare keeps its name (accounts may
+      still point at it) but loses every grant;
+    * FAB's admin role (``AUTH_ROLE_ADMIN``: the role marked ``admin: true``) is left alone:
+      FAB gives it every permission itself.
+
+    One ``config_sync`` audit row, committed with the changes, records the summary.
+    Returns ``{"added": {role: n}, "removed": ["role: permission on view", ...]}``.
+    """
     sm = appbuilder.sm
     reg = current_app.extensions["jiefen"]
-    added = {}
-    for role_name, perms in sorted(desired_permissions(reg.spec).items()):
+    admin_role = current_app.config.get("AUTH_ROLE_ADMIN")
+    public_role = current_app.config.get("AUTH_ROLE_PUBLIC", "Public")
+    desired = desired_permissions(reg.spec)
+    added: dict[str, int] = {}
+    removed: list[str] = []
+    for role_name, perms in sorted(desired.items()):
         role = sm.find_role(role_name) or sm.add_role(role_name)
-        have = {(p.permission.name, p.view_menu.name) for p in role.permissions}
+        if role_name == admin_role:
+            continue
+        have = {(p.permission.name, p.view_menu.name): p for p in role.permissions}
         count = 0
-        for perm, view in sorted(perms - have):
+        for perm, view in sorted(perms - set(have)):
             pv = sm.find_permission_view_menu(perm, view) or sm.add_permission_view_menu(perm, view)
             if pv is not None:
                 role.permissions.append(pv)
                 count += 1
         added[role_name] = count
+        removed += _strip(role, set(have) - perms, have)
+    for role in sm.get_all_roles():
+        if role.name in desired or role.name == admin_role:
+            continue  # the admin role: FAB's own; roles.yaml roles: done above
+        have = {(p.permission.name, p.view_menu.name): p for p in role.permissions}
+        removed += _strip(role, set(have), have)  # Public and undeclared roles hold nothing
+    summary = (f"roles.yaml → DB: {sum(added.values())} grants added, {len(removed)} removed"
+               f"{'; public role ' + public_role + ' emptied' if any(r.startswith(public_role + ':') for r in removed) else ''}")
+    audit.record_in(sm.session.connection(), "config_sync", entity="roles", detail=summary,
+                    changes={"added": {k: v for k, v in added.items() if v}, "removed": removed} if
+                    (removed or any(added.values())) else None,
+                    table=reg.audit_log.__table__)
     sm.session.commit()
-    return added
+    return {"added": added, "removed": removed}
+
+
+def _strip(role: Any, extra: set[tuple[str, str]], have: dict[tuple[str, str], Any]) -> list[str]:
+    out = []
+    for perm, view in sorted(extra):
+        role.permissions.remove(have[(perm, view)])
+        out.append(f"{role.name}: {perm} on {view}")
+    return out
+
+
+def _report(result: dict[str, Any]) -> None:
+    click.echo(f"权限与角色已同步 / roles synced: {sum(result['added'].values())} grants added, "
+               f"{len(result['removed'])} removed")
+    for line in result["removed"]:
+        click.echo(f"  已移除 / removed: {line}")
+
+
+@click.command("sync-roles")
+@with_appcontext
+def sync_roles_command() -> None:
+    """使数据库中的角色权限与 roles.yaml 完全一致 / make the roles in the DB equal roles.yaml exactly."""
+    appbuilder = current_app.appbuilder
+    appbuilder.add_permissions(update_perms=True)
+    _report(sync_roles(appbuilder))
 
 
 @click.command("setup")
@@ -53,8 +110,7 @@ def setup_command(demo: bool) -> None:
     if plan is not None and not plan.empty:
         click.echo(f"数据库结构已更新 / schema changes applied: {len(plan.additive)}")
     appbuilder.add_permissions(update_perms=True)
-    added = sync_roles(appbuilder)
-    click.echo(f"权限与角色已同步 / roles synced: {sum(added.values())} grants added")
+    _report(sync_roles(appbuilder))
     ref = load_reference(session, reg.spec, reg.models)
     session.commit()
     click.echo(f"参考数据 / reference data: {ref}")

@@ -48,6 +48,9 @@ class Registry:
         if not force and schema_state.stored(engine) == current:
             return None
         plan = sync(engine, self.metadata)
+        from .audit import ensure_append_only
+
+        ensure_append_only(engine)  # PostgreSQL: triggers refuse UPDATE/DELETE of jf_audit_log
         schema_state.remember(engine, current)
         return plan
 

@@ -118,7 +118,7 @@ def _role(c: _Ctx, name: str, r: Mapping[str, Any]) -> s.Role:
                   transitions=_tuple(g.get("transitions")), checklists=_tuple(g.get("checklists")),
                   reveal=_tuple(g.get("reveal")), description=_label(r.get("description")),
                   admin=r.get("admin", False), org_types=_tuple(r.get("org_types")),
-                  can_assign=_tuple(r.get("can_assign")))
+                  can_assign=_tuple(r.get("can_assign")), system=_tuple(g.get("system")))
 
 
 def _workflow(c: _Ctx, name: str, w: Mapping[str, Any]) -> s.Workflow:

@@ -134,6 +134,9 @@ CODES: dict[str, Code] = {
                  "字段 '{entity}.{name}'（类型 {type}）：{reason}",
                  "field '{entity}.{name}' (type {type}): {reason_en}",
                  "{fix}", "{fix_en}"),
+    "E314": Code("未知的系统权限", "unknown system grant",
+                 "角色 '{role}' 的系统权限 '{name}' 不存在", "role '{role}' has unknown system grant '{name}'",
+                 "可选值：{allowed}{suggest}", "allowed values: {allowed}{suggest_en}"),
     # ---- E4xx: workflow graph and names
     "E401": Code("状态不可达", "unreachable state",
                  "流程 '{workflow}' 的状态 '{name}' 从初始状态 '{initial}' 无法到达",

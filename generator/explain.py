@@ -7,6 +7,8 @@ mermaid state diagram.  The output is plain text, stable and sorted.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .spec import AppSpec, Role, Workflow
 
 SCOPE_TEXT = {"all": ("全部数据", "all data"), "county": ("全县", "the whole county"),
@@ -32,9 +34,32 @@ def explain_entities(spec: AppSpec, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+SYSTEM_TEXT = {"audit_log": ("审计日志", "audit log"), "access_matrix": ("权限矩阵", "access matrix")}
+
+
+def runnable_transitions(spec: AppSpec, role: Role) -> list[str]:
+    """``workflow.transition`` names the role may really run (granted *and* listed on the transition)."""
+    return [f"{w.name}.{t.name}" for w in spec.workflows.values() for t in w.transitions.values()
+            if role.name in t.roles and role.may_run(w.name, t.name)]
+
+
+def role_matrix(spec: AppSpec, role: Role) -> dict[str, Any]:
+    """What ``explain --role`` prints, as data (the app's access-matrix page shows the same)."""
+    return {
+        "name": role.name, "label": role.label, "description": role.description, "scope": role.scope,
+        "scope_text": SCOPE_TEXT[role.scope], "admin": role.admin, "src": str(role.src),
+        "entities": [(ent.name, ent.label, role.actions_on(ent.name)) for ent in spec.entities.values()
+                     if role.actions_on(ent.name)],
+        "transitions": runnable_transitions(spec, role),
+        "checklists": list(role.checklists), "reveal": list(role.reveal),
+        "can_assign": list(role.can_assign), "system": list(role.system),
+    }
+
+
 def explain_role(spec: AppSpec, role: Role, lang: str = "zh") -> str:
     zh = lang == "zh"
-    scope = SCOPE_TEXT[role.scope][0 if zh else 1]
+    m = role_matrix(spec, role)
+    scope = m["scope_text"][0 if zh else 1]
     out = [f"# {role.name} {_l(role.label, lang)}  [{role.src}]",
            (f"数据范围：{role.scope}（{scope}）" if zh else f"data scope: {role.scope} ({scope})")
            + ("；系统管理员" if zh and role.admin else "; admin" if role.admin else "")]
@@ -42,16 +67,15 @@ def explain_role(spec: AppSpec, role: Role, lang: str = "zh") -> str:
         out.append(_l(role.description, lang))
     header = "实体" if zh else "entity"
     out.append(f"\n{header:<28}" + " ".join(f"{(ACTION_ZH[a] if zh else a):<7}" for a in ACTIONS))
-    for ent in spec.entities.values():
-        acts = role.actions_on(ent.name)
-        if acts:
-            out.append(f"{ent.name:<28}" + " ".join(f"{('✔' if a in acts else '·'):<7}" for a in ACTIONS))
-    runnable = [f"{w.name}.{t.name}" for w in spec.workflows.values() for t in w.transitions.values()
-                if role.name in t.roles and role.may_run(w.name, t.name)]
-    out.append(("\n可执行的流程动作：" if zh else "\ntransitions: ") + (", ".join(runnable) or "-"))
-    out.append(("检查清单动作：" if zh else "checklist actions: ") + (", ".join(role.checklists) or "-"))
-    out.append(("可查看明文的个人信息：" if zh else "may reveal: ") + (", ".join(role.reveal) or "-"))
-    out.append(("可授予的角色：" if zh else "may assign: ") + (", ".join(role.can_assign) or "-"))
+    for name, _label, acts in m["entities"]:
+        out.append(f"{name:<28}" + " ".join(f"{('✔' if a in acts else '·'):<7}" for a in ACTIONS))
+    out.append(("\n可执行的流程动作：" if zh else "\ntransitions: ") + (", ".join(m["transitions"]) or "-"))
+    out.append(("检查清单动作：" if zh else "checklist actions: ") + (", ".join(m["checklists"]) or "-"))
+    out.append(("可查看明文的个人信息：" if zh else "may reveal: ") + (", ".join(m["reveal"]) or "-"))
+    out.append(("可授予的角色：" if zh else "may assign: ") + (", ".join(m["can_assign"]) or "-"))
+    out.append(("系统功能：" if zh else "system pages: ")
+               + (", ".join(f"{g}（{SYSTEM_TEXT[g][0]}）" if zh else f"{g} ({SYSTEM_TEXT[g][1]})"
+                            for g in m["system"] if g in SYSTEM_TEXT) or "-"))
     return "\n".join(out)
 
 

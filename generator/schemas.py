@@ -223,6 +223,7 @@ ROLE = obj("一个角色", {
         "reveal": {"type": "array", "description": "可查看明文的个人信息字段，写作 实体名.字段名，"
                                                   "实体名.* 表示该实体全部个人信息字段",
                    "items": {"type": "string", "pattern": ENTITY_FIELD}, "uniqueItems": True},
+        "system": ident_list("系统功能权限：audit_log 查看审计日志、access_matrix 查看权限矩阵"),
     }),
 }, ["label", "scope", "grants"])
 

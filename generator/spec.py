@@ -127,6 +127,9 @@ class OrgTree(Node):
 
 # ------------------------------------------------------------------ roles
 
+# ``grants.system`` values: what each opens is mapped in generator/builders/permissions.py.
+SYSTEM_GRANTS = ("audit_log", "access_matrix")
+
 
 @dataclass(frozen=True)
 class Role(Node):
@@ -141,6 +144,7 @@ class Role(Node):
     admin: bool = False
     org_types: tuple[str, ...] = ()
     can_assign: tuple[str, ...] = ()
+    system: tuple[str, ...] = ()
 
     def actions_on(self, entity: str) -> tuple[str, ...]:
         own = self.entity_grants.get(entity, ())

@@ -3,7 +3,8 @@
 Entity grants map onto the vocabulary the generated views and APIs use
 (``can_read``/``can_create``/``can_update``/``can_delete``/``can_export`` on the
 entity's name); a readable entity also gives access to its menu entry and
-menu group.  Every signed-in role may see and edit its own account.
+menu group.  Every signed-in role may see and edit its own account.  ``grants.system``
+opens the read-only audit log (``audit_log``) and the access matrix page (``access_matrix``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ SELF_SERVICE: frozenset[Permission] = frozenset({
     ("can_this_form_post", "ResetMyPasswordView"), ("can_this_form_get", "UserInfoEditView"),
     ("can_this_form_post", "UserInfoEditView"), ("menu_access", "Security"),
 })
+
+
+# ``grants.system`` → the FAB permissions of the system pages (app/audit_views.py registers them
+# under these names; the names are CamelCase so no snake_case entity can ever collide with them).
+AUDIT_LOG_VIEW = "AuditLog"
+ACCESS_MATRIX_VIEW = "AccessMatrix"
+SYSTEM_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "audit_log": frozenset({("can_read", AUDIT_LOG_VIEW), ("menu_access", AUDIT_LOG_VIEW)}),
+    "access_matrix": frozenset({("can_read", ACCESS_MATRIX_VIEW), ("menu_access", ACCESS_MATRIX_VIEW)}),
+}
 
 
 def menu_category(menu: str) -> str:
@@ -34,6 +45,8 @@ def role_permissions(spec: AppSpec, role_name: str) -> set[Permission]:
         if "read" in actions:
             out.add(("menu_access", f"menu_{ent.name}"))
             out.add(("menu_access", menu_category(ent.menu)))
+    for grant in role.system:
+        out |= SYSTEM_PERMISSIONS.get(grant, frozenset())
     return out
 
 

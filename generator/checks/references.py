@@ -12,7 +12,7 @@ from typing import Optional
 
 from ..errors import ConfigError, error
 from ..source import dotted
-from ..spec import AppSpec, Entity, Field, Workflow
+from ..spec import SYSTEM_GRANTS, AppSpec, Entity, Field, Workflow
 from . import check, unknown
 
 _STRINGY = {"string", "text"}
@@ -219,6 +219,10 @@ def role_references(spec: AppSpec) -> list[ConfigError]:
                 bad(("reveal", i), r, f"实体 '{en}' 没有字段 '{fname}'", f"entity '{en}' has no field '{fname}'", pii)
             elif fname != "*" and not ent.fields[fname].pii:
                 bad(("reveal", i), r, "该字段没有标注 pii，无需解除遮蔽", "the field is not marked pii", pii)
+        for i, name in enumerate(role.system):
+            if name not in SYSTEM_GRANTS:
+                out.append(unknown("E314", spec.value_at(role, "grants", "system", i), g + ("system", i), name,
+                                   SYSTEM_GRANTS, role=role.name, allowed=", ".join(SYSTEM_GRANTS)))
         for i, other in enumerate(role.can_assign):
             if other not in spec.roles:
                 out.append(unknown("E304", spec.value_at(role, "can_assign", i), role.path + ("can_assign", i),
