@@ -86,6 +86,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
     jinja_i18n.install(app)
     app.jinja_env.globals["jf_navbar_menu"] = navbar_menu
     app.before_request(_no_fab_file_downloads)
+    from . import denials
+
+    denials.install(app)
     from . import hardening
 
     hardening.install(app)  # sessions, lockout, headers, CSRF origin check, error pages

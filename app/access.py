@@ -48,11 +48,17 @@ _MEMO = "_jf_principal"
 
 
 class AccessRefused(Exception):
-    """A write the user's scope does not allow.  ``status`` is what the API answers."""
+    """A write the user's scope does not allow.  ``status`` is what the API answers.
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    Raising one notes a ``denied`` audit event, written after the request (app/denials.py)."""
+
+    def __init__(self, message: str, status: int = 400, entity: Optional[str] = None, record_id: Any = None) -> None:
         super().__init__(message)
         self.status = status
+        if has_request_context():
+            from .denials import note
+
+            note(f"scope: {message}", entity, record_id)
 
 
 @dataclass(frozen=True)
@@ -273,9 +279,9 @@ class Access:
         if before is not None and not any(r.admin or r.scope in UNRESTRICTED for r in roles):
             moved = [c for c in self.access_columns(entity)[:2] if before.get(c) != getattr(item, c, None)]
             if moved:
-                raise AccessRefused(MOVE_REFUSED, 400)
+                raise AccessRefused(MOVE_REFUSED, 400, entity, item.id)
         if not self.allows(session, model, item.id, action):
-            raise AccessRefused(OUT_OF_SCOPE, 400)
+            raise AccessRefused(OUT_OF_SCOPE, 400, entity, item.id)
         ent = self.spec.entities[entity]
         for f in ent.fields.values():
             if f.type not in ("ref", "user"):
@@ -286,7 +292,8 @@ class Access:
                 continue
             target = self.user_model if f.type == "user" else self.models[f.ref]  # type: ignore[index]
             if not self.allows(session, target, value, "read"):
-                raise AccessRefused(REF_OUT_OF_SCOPE.format(field=f.label.zh, field_en=f.label.en), 400)
+                raise AccessRefused(REF_OUT_OF_SCOPE.format(field=f.label.zh, field_en=f.label.en), 400,
+                                    entity, item.id)
 
     def stored_refs(self, session: Any, model: type, pk: Any) -> dict[str, Any]:
         """The row's reference columns as committed, read without flushing pending edits."""
@@ -317,13 +324,13 @@ class Access:
             self.check_write(session, model, obj, "create")
         elif event == "before_update":
             if not self.allows(session, model, obj.id, "update"):
-                raise AccessRefused(NOT_FOUND, 404)
+                raise AccessRefused(NOT_FOUND, 404, self.entity_of[model], obj.id)
             return self.stored_refs(session, model, obj.id)
         elif event == "after_update":
             self.check_write(session, model, obj, "update", before=before or {})
         elif event == "before_delete":
             if not self.allows(session, model, obj.id, "delete"):
-                raise AccessRefused(NOT_FOUND, 404)
+                raise AccessRefused(NOT_FOUND, 404, self.entity_of[model], obj.id)
         return None
 
 

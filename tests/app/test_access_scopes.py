@@ -441,3 +441,25 @@ def test_export_cells_that_would_run_as_formulas_are_escaped(text: str) -> None:
 
     assert safe_cell(text) == "'" + text
     assert safe_cell("调解成功") == "调解成功" and safe_cell(12) == 12
+
+
+def denials(app: Flask, username: str) -> list[Any]:
+    audit = app.extensions["jiefen"].audit_log
+    with app.app_context():
+        return app.appbuilder.sm.session.execute(
+            select(audit).where(audit.event == "denied", audit.username == username).order_by(audit.id)
+        ).scalars().all()
+
+
+def test_refusals_are_audited(app: Flask, sibling_case: int, own_case: int) -> None:
+    """A permission refusal (403) and a scope refusal (400) each leave one ``denied`` row."""
+    c = app.test_client()
+    auth = api_auth(c, "registrar_t1s2")
+    before = len(denials(app, "registrar_t1s2"))
+    assert c.delete(f"/api/v1/{CASE}/{own_case}", headers=auth).status_code == 403  # no delete grant
+    rows = denials(app, "registrar_t1s2")
+    assert len(rows) == before + 1 and "DELETE" in rows[-1].detail
+    mine = min(ids_where(app, "claim_item", lambda m: m.dispute_case_id == sibling_case))
+    assert c.put(f"/api/v1/claim_item/{mine}", json={"dispute_case": own_case}, headers=auth).status_code == 400
+    rows = denials(app, "registrar_t1s2")
+    assert len(rows) == before + 2 and rows[-1].entity == "claim_item" and rows[-1].record_id == str(mine)
