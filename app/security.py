@@ -42,6 +42,14 @@ Grants = Tuple[frozenset, frozenset]  # (role names, {(permission, view_menu)} o
 class JiefenSecurityManager(SecurityManager):
     userstatschartview = None  # google_charts.js fetches www.gstatic.com: no offline chart
 
+    def __init__(self, appbuilder: Any) -> None:
+        super().__init__(appbuilder)
+        # Account screens through the scoped data interface: a station or township head manages
+        # only the accounts placed in their organisations (app/access.py ``_user_clause``).
+        from generator.builders.datamodel import JiefenInterface
+
+        self.userdbmodelview.datamodel = JiefenInterface(self.user_model)
+
     # ------------------------------------------------------------------ request memo
     @staticmethod
     def before_request() -> None:

@@ -21,8 +21,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from flask import current_app
+from flask import current_app, g
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import UserDBModelView as _FabUserDBModelView
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+from wtforms.validators import DataRequired
 
 from generator.builders.views import lang
 
@@ -65,8 +70,61 @@ def format_groups(value: Any) -> str:
     return _join(value, _group_label)
 
 
+# ---------------------------------------------------------------- who may place whom where
+
+def _principal() -> Any:
+    from .access import current
+
+    access = current()
+    return (access, access.principal()) if access is not None else (None, None)
+
+
+def assignable_roles() -> set[str]:
+    """Role names the signed-in user may grant: the union of their roles' ``can_assign``
+    (roles.yaml; the compiler refuses a can_assign wider than the role itself, E504)."""
+    _access, p = _principal()
+    if p is None:
+        return set()
+    return {name for r in p.roles for name in r.can_assign}
+
+
+def assignable_orgs() -> list[tuple[str, str]]:
+    """(id, name) of the organisations the signed-in user may place accounts in."""
+    access, p = _principal()
+    if access is None or p is None:
+        return []
+    model = access.org_model
+    session = current_app.appbuilder.sm.session
+    query = session.query(model)
+    if not any(r.admin or r.scope in ("all", "county") for r in p.roles):
+        allowed: set[int] = set()
+        for r in p.roles:
+            if r.can_assign:
+                allowed |= access.orgs_of(p, r)
+        query = query.filter(model.id.in_(allowed))
+    return [(str(o.id), str(o)) for o in query.order_by(model.id)]
+
+
+def _org_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + assignable_orgs()
+
+
+def _org_field() -> SelectField:
+    return SelectField(_l("Organisation"), choices=_org_choices, widget=Select2Widget(),
+                       validators=[DataRequired()],
+                       description=_l("Data scopes (station / township) are computed from this organisation"))
+
+
 class UserDBModelView(_FabUserDBModelView):
-    """FAB's database user view with readable 是否启用 / 角色 / 用户组 columns."""
+    """FAB's database user view with readable 是否启用 / 角色 / 用户组 columns, plus:
+
+    * an **organisation** on every account (``jf_user_org``), chosen among the organisations the
+      editor covers;
+    * the **role picker offers only the roles the editor may assign** (``can_assign``); a role the
+      account already holds and the editor may not grant is kept as it is;
+    * the list and every page are limited to accounts in the editor's organisations (the data
+      interface is the scoped one, app/access.py ``_user_clause``).
+    """
 
     formatters_columns = {
         **(_FabUserDBModelView.formatters_columns or {}),
@@ -74,6 +132,93 @@ class UserDBModelView(_FabUserDBModelView):
         "roles": format_roles,
         "groups": format_groups,
     }
+    add_columns = ["first_name", "last_name", "username", "active", "email", "org", "roles",
+                   "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "org", "roles"]
+    add_form_extra_fields = {**(_FabUserDBModelView.add_form_extra_fields or {}), "org": _org_field()}
+    edit_form_extra_fields = {"org": _org_field()}
+    add_form_query_rel_fields = {"roles": [["name", FilterInFunction, lambda: sorted(_all_or_assignable())]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+
+    def prefill_form(self, form: Any, pk: Any) -> None:
+        link = self._link(int(pk))
+        if link is not None:
+            form.org.data = str(link.org_id)
+
+    def _link(self, user_id: int) -> Any:
+        reg = current_app.extensions["jiefen"]
+        return self.datamodel.session.get(reg.user_org, user_id)
+
+    def _check_org(self, form_org: Any) -> int:
+        allowed = {oid for oid, _name in assignable_orgs()}
+        if str(form_org) not in allowed:
+            raise ValueError(str(_l("This organisation is outside your area")))
+        return int(form_org)
+
+    def pre_add(self, item: Any) -> None:
+        with self.datamodel.session.no_autoflush:
+            g._jf_user_org = self._check_org(self._form_org())
+        self._check_roles(item, keep=())
+
+    def pre_update(self, item: Any) -> None:
+        session = self.datamodel.session
+        with session.no_autoflush:  # the roles as stored, before anything flushes the form's
+            stored = {r.name for r in session.connection().execute(
+                _roles_of_stmt(self.datamodel.obj, item.id)).all()}
+            g._jf_user_org = self._check_org(self._form_org())
+        self._check_roles(item, keep=stored)
+
+    def _form_org(self) -> Any:
+        from flask import request
+
+        return request.form.get("org")
+
+    def _check_roles(self, item: Any, keep: Iterable[str]) -> None:
+        """Only assignable roles may be added; roles the editor may not grant are kept as they were."""
+        allowed = _all_or_assignable()
+        wanted = {r.name for r in item.roles}
+        bad = wanted - allowed - set(keep)
+        if bad:
+            raise ValueError(str(_l("You may not grant these roles:")) + " " + ", ".join(sorted(bad)))
+        sm = current_app.appbuilder.sm
+        for name in set(keep) - allowed - wanted:
+            role = sm.find_role(name)
+            if role is not None:
+                item.roles.append(role)
+
+    def post_add(self, item: Any) -> None:
+        self._save_org(item)
+
+    def post_update(self, item: Any) -> None:
+        self._save_org(item)
+
+    def _save_org(self, item: Any) -> None:
+        reg = current_app.extensions["jiefen"]
+        session = self.datamodel.session
+        link = session.get(reg.user_org, item.id)
+        if link is None:
+            session.add(reg.user_org(user_id=item.id, org_id=g._jf_user_org))
+        else:
+            link.org_id = g._jf_user_org
+        session.commit()
+
+
+def _all_or_assignable() -> set[str]:
+    """Admins may grant every role (FAB's admin role included); others their can_assign."""
+    _access, p = _principal()
+    if p is not None and any(r.admin for r in p.roles):
+        sm = current_app.appbuilder.sm
+        return {r.name for r in sm.get_all_roles()}
+    return assignable_roles()
+
+
+def _roles_of_stmt(user_model: type, user_id: int) -> Any:
+    from sqlalchemy import select
+
+    table = user_model.roles.property.secondary
+    role_model = user_model.roles.property.mapper.class_
+    return (select(role_model.__table__.c.name).join(table, table.c.role_id == role_model.__table__.c.id)
+            .where(table.c.user_id == user_id))
 
 
 JiefenUserDBModelView = UserDBModelView

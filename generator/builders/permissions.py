@@ -35,9 +35,19 @@ def menu_category(menu: str) -> str:
     return "Security" if menu == "system" else menu
 
 
+# A role that may grant roles (``can_assign``) manages the accounts of its organisations:
+# list, show, add and edit on FAB's user screens (never delete; rows limited by app/access.py).
+ACCOUNT_ADMIN: frozenset[Permission] = frozenset({
+    ("can_list", "UserDBModelView"), ("can_show", "UserDBModelView"), ("can_add", "UserDBModelView"),
+    ("can_edit", "UserDBModelView"), ("menu_access", "List Users"),
+})
+
+
 def role_permissions(spec: AppSpec, role_name: str) -> set[Permission]:
     role = spec.roles[role_name]
     out: set[Permission] = set(SELF_SERVICE)
+    if role.can_assign:
+        out |= ACCOUNT_ADMIN
     for ent in spec.entities.values():
         actions = role.actions_on(ent.name)
         for action in actions:
