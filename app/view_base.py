@@ -88,7 +88,10 @@ class JiefenModelView(ModelView):
         """Delete the selected rows; each goes through the scoped delete (out of scope: skipped)."""
         done = 0
         for item in items if isinstance(items, list) else [items]:
-            if item is None:
+            if item is None:  # a missing id or a row out of scope: the same to the user, audited
+                from .denials import note
+
+                note("action on a row out of scope or missing", self.jf_entity.name if self.jf_entity else None)
                 continue
             try:
                 self.datamodel.delete(item)
@@ -102,6 +105,14 @@ class JiefenModelView(ModelView):
             flash(str(self.delete_row_message), "success")
         self.update_redirect()
         return redirect(self.get_redirect())
+
+    def _get_list_widget(self, filters: Any, actions: Any = None, order_column: str = "",
+                         order_direction: str = "", *args: Any, **kwargs: Any) -> Any:
+        """Sorting only by the list's sortable columns: FAB passes any ``_oc_`` value to SQL
+        (an unknown one was a 500; a hidden one would sort by data the list does not show)."""
+        if order_column not in (self.order_columns or ()) or order_direction not in ("asc", "desc"):
+            order_column, order_direction = "", ""
+        return super()._get_list_widget(filters, actions, order_column, order_direction, *args, **kwargs)
 
     def prefill_form(self, form: Any, pk: Any) -> None:
         """An edit form shows personal data masked, like every other surface."""
