@@ -463,3 +463,13 @@ def test_refusals_are_audited(app: Flask, sibling_case: int, own_case: int) -> N
     assert c.put(f"/api/v1/claim_item/{mine}", json={"dispute_case": own_case}, headers=auth).status_code == 400
     rows = denials(app, "registrar_t1s2")
     assert len(rows) == before + 2 and rows[-1].entity == "claim_item" and rows[-1].record_id == str(mine)
+
+
+def test_a_record_page_shows_its_history_to_whoever_may_open_it(app: Flask, own_case: int) -> None:
+    c = app.test_client()
+    auth = api_auth(c, "station_head_t1s1")
+    assert c.put(f"/api/v1/{CASE}/{own_case}", json={"summary": "历史可见"}, headers=auth).status_code == 200
+    html = client_for(app, "station_head_t1s1").get(f"{view_base(app, CASE)}/show/{own_case}").get_data(as_text=True)
+    assert "jf-audit-history" in html
+    block = html[html.index("jf-audit-history"):]
+    assert "历史可见" in block and "station_head_t1s1" in block
