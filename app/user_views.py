@@ -23,7 +23,6 @@ from typing import Any, Callable, Iterable
 
 from flask import current_app, g
 from flask_appbuilder.fieldwidgets import Select2Widget
-from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import UserDBModelView as _FabUserDBModelView
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
@@ -109,6 +108,22 @@ def _org_choices() -> list[tuple[str, str]]:
     return [("", "—")] + assignable_orgs()
 
 
+def _assignable_role_objects() -> list[Any]:
+    sm = current_app.appbuilder.sm
+    names_ = _all_or_assignable()
+    return sorted((r for r in sm.get_all_roles() if r.name in names_), key=lambda r: r.name)
+
+
+def _roles_field() -> Any:
+    """The role picker: only the roles the editor may grant, shown by their roles.yaml labels."""
+    from flask_appbuilder.fields import QuerySelectMultipleField
+    from flask_appbuilder.fieldwidgets import Select2ManyWidget
+
+    return QuerySelectMultipleField(_l("Role"), query_func=_assignable_role_objects,
+                                    get_pk_func=lambda role: role.id, get_label=_role_label,
+                                    widget=Select2ManyWidget(), validators=[DataRequired()])
+
+
 def _org_field() -> SelectField:
     return SelectField(_l("Organisation"), choices=_org_choices, widget=Select2Widget(),
                        validators=[DataRequired()],
@@ -135,10 +150,9 @@ class UserDBModelView(_FabUserDBModelView):
     add_columns = ["first_name", "last_name", "username", "active", "email", "org", "roles",
                    "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "org", "roles"]
-    add_form_extra_fields = {**(_FabUserDBModelView.add_form_extra_fields or {}), "org": _org_field()}
-    edit_form_extra_fields = {"org": _org_field()}
-    add_form_query_rel_fields = {"roles": [["name", FilterInFunction, lambda: sorted(_all_or_assignable())]]}
-    edit_form_query_rel_fields = add_form_query_rel_fields
+    add_form_extra_fields = {**(_FabUserDBModelView.add_form_extra_fields or {}), "org": _org_field(),
+                             "roles": _roles_field()}
+    edit_form_extra_fields = {"org": _org_field(), "roles": _roles_field()}
 
     def prefill_form(self, form: Any, pk: Any) -> None:
         link = self._link(int(pk))

@@ -102,3 +102,11 @@ def test_admin_assigns_an_organisation(demo_app: Flask) -> None:
     assert user(demo_app, "new_head_t2")[1:] == (["township_head"], t2)
     form = c.get(f"/users/edit/{user(demo_app, 'new_head_t2')[0]}").get_data(as_text=True)
     assert re.search(rf'<option selected value="{t2}"|<option value="{t2}" selected', form)
+
+
+def test_role_picker_shows_labels_and_only_assignable_roles(demo_app: Flask, head: Any) -> None:
+    html = head.get("/users/add").get_data(as_text=True)
+    picker = re.search(r'<select[^>]*id="roles".*?</select>', html, re.S)
+    assert picker, "no role picker"
+    options = re.findall(r"<option[^>]*>([^<]+)</option>", picker.group(0))
+    assert sorted(options) == sorted(["调解员", "受理登记员"]), options
