@@ -41,7 +41,7 @@ with _gc_paused():
     from flask_appbuilder.models.sqla.base import SQLA
     from flask_wtf.csrf import CSRFProtect
 
-    from generator import load
+    from generator.speccache import load_cached
     from generator.builders.views import L, build_views
     from generator.spec import AppSpec
 
@@ -62,7 +62,7 @@ class ProductionRefused(RuntimeError):
 
 
 def compile_config(config_dir: str) -> AppSpec:
-    result = load(config_dir)
+    result = load_cached(config_dir)  # the compile, or its cached clean result
     if not result.ok or result.spec is None:
         lines = [e.render() for e in result.errors if not e.is_warning]
         raise ConfigInvalid("配置有错误，系统未启动 / the config has errors:\n" + "\n".join(lines))
