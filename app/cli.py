@@ -4,7 +4,6 @@ web workers (fab5-notes §7)."""
 
 from __future__ import annotations
 
-import compileall
 from pathlib import Path
 
 import click
@@ -29,6 +28,8 @@ def compile_bytecode() -> None:
     source again, about 0.15 s of each start.  Compiled once per deploy here, they are only
     read; an edited source file is still recompiled (in memory) because its timestamp differs.
     """
+    import compileall
+
     root = Path(__file__).resolve().parents[1]
     for package in ("app", "generator"):
         compileall.compile_dir(str(root / package), quiet=2)
