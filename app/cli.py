@@ -5,6 +5,7 @@ web workers (fab5-notes §7)."""
 from __future__ import annotations
 
 from typing import Any
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -20,6 +21,21 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sync_roles_command)
     app.cli.add_command(demo_accounts_command)
     app.cli.add_command(check_deploy_command)
+
+
+def compile_bytecode() -> None:
+    """Write the bytecode of the app's own packages (app/, generator/), as pip does for libraries.
+
+    Python caches bytecode when it imports a module, unless PYTHONDONTWRITEBYTECODE is set
+    (as in some containers and CI shells): then every process compiled ~50 of our modules from
+    source again, about 0.15 s of each start.  Compiled once per deploy here, they are only
+    read; an edited source file is still recompiled (in memory) because its timestamp differs.
+    """
+    import compileall
+
+    root = Path(__file__).resolve().parents[1]
+    for package in ("app", "generator"):
+        compileall.compile_dir(str(root / package), quiet=2)
 
 
 def sync_roles(appbuilder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -106,6 +122,7 @@ def setup_command(demo: bool) -> None:
     appbuilder = current_app.appbuilder
     reg = current_app.extensions["jiefen"]
     session = appbuilder.sm.session
+    compile_bytecode()
     plan = reg.sync_schema(session.get_bind(), force=True)  # the full comparison, every deploy
     if plan is not None and not plan.empty:
         click.echo(f"数据库结构已更新 / schema changes applied: {len(plan.additive)}")
