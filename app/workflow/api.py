@@ -12,7 +12,7 @@
     GET  /api/v1/workflow/overdue?limit=&offset=        {"result": overdue(...)}
     GET  /api/v1/workflow/funnel                        {"result": funnel(...)}
 
-Errors: ``{"message", "code", "missing"?}`` with 400 (not JSON), 403 (role), 404 (no case / out of
+Errors: ``{"message", "error", "missing"?}`` with 400 (not JSON), 403 (role), 404 (no case / out of
 scope / no transition), 409 (version or state), 422 (requirements, with every missing item).
 
 FAB's ``@protect`` checks ``can_read`` on ``dispute_case`` (the permission roles.yaml grants for
@@ -57,6 +57,9 @@ def _int_arg(name: str, default: int, hi: int) -> int:
 class _Base(BaseApi):
     allow_browser_login = True
     class_permission_name = "dispute_case"
+    # The generated screens and API of dispute_case share this permission set; FAB prunes any
+    # permission of a view that one of its classes lacks, so this class declares the same set.
+    base_permissions = ["can_read", "can_create", "can_update", "can_delete", "can_export"]
     openapi_spec_tag = "Case workflow"
 
     def _fail(self, exc: WorkflowError) -> Any:

@@ -39,7 +39,7 @@ class WorkflowError(Exception):
         self.missing = missing or []
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"message": self.message, "code": self.code}
+        out: dict[str, Any] = {"message": self.message, "error": self.code}
         if self.missing:
             out["missing"] = self.missing
         return out
