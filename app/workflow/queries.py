@@ -102,8 +102,10 @@ def overdue(session: Any, principal: Principal, limit: int = 100, offset: int = 
     base = select(d.case_id, case.registry_no, case.state, case.current_org_id, d.deadline, d.due_on) \
         .join(case, case.id == d.case_id).where(*cond)
     rows = session.execute(base.order_by(d.due_on, d.case_id).limit(limit).offset(offset)).all()
-    total = session.execute(select(func.count()).select_from(d).join(case, case.id == d.case_id)
-                            .where(*cond)).scalar()
+    counted = select(func.count()).select_from(d)
+    if scope is not None:  # scoped: count the readable cases only (unrestricted: no join)
+        counted = counted.join(case, case.id == d.case_id)
+    total = session.execute(counted.where(*cond)).scalar()
     items = []
     for cid, no, state, org, name, due in rows:
         dd = ctx.wf.deadlines.get(name)
