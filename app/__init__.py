@@ -155,6 +155,10 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
     from . import audit_views
 
     audit_views.register(appbuilder, reg)
+    if reg.workflow is not None:
+        from .workflow import api as workflow_api
+
+        workflow_api.register(appbuilder)
     _system_menu_last(appbuilder, spec)
 
 

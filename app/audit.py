@@ -3,7 +3,8 @@
 Events (``EVENTS``): record ``create`` / ``update`` / ``delete`` (with old → new per field,
 personal data masked), ``login`` / ``login_failed`` / ``lockout`` / ``logout``, ``denied``
 (a permission or scope refusal), ``export``, ``reveal`` (personal data shown in clear) and
-``config_sync`` (roles and permissions made equal to roles.yaml).
+``config_sync`` (roles and permissions made equal to roles.yaml), ``transition`` (a workflow
+step, app/workflow/engine.py) and ``deadline_extension`` (an approved deadline extension).
 
 Two ways in:
 
@@ -34,7 +35,7 @@ CLASS_NAME = "AuditLog"
 RETENTION_DAYS = 180
 
 EVENTS = ("create", "update", "delete", "login", "login_failed", "lockout", "logout", "denied",
-          "export", "reveal", "config_sync", "transition")
+          "export", "reveal", "config_sync", "transition", "deadline_extension")
 
 
 def build_audit_log(base: type) -> type:

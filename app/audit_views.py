@@ -37,6 +37,7 @@ EVENT_LABELS = {
     "denied": Label("拒绝访问", "Denied"), "export": Label("导出", "Export"),
     "reveal": Label("查看明文", "Reveal"), "config_sync": Label("配置同步", "Config sync"),
     "transition": Label("流程动作", "Transition"),
+    "deadline_extension": Label("期限延长", "Deadline extension"),
 }
 COLUMN_LABELS = {
     "id": Label("编号", "ID"), "at": Label("时间（UTC）", "Time (UTC)"), "event": Label("事件", "Event"),

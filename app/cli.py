@@ -21,6 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sync_roles_command)
     app.cli.add_command(demo_accounts_command)
     app.cli.add_command(check_deploy_command)
+    app.cli.add_command(recompute_deadlines_command)
 
 
 def compile_bytecode() -> None:
@@ -169,3 +170,16 @@ def check_deploy_command() -> None:
         raise SystemExit(1)
     click.echo("可用于生产 / fit for production" + (f"（警告 {len(found)} 个 / {len(found)} warning(s)）"
                                                     if found else ""))
+
+
+@click.command("recompute-deadlines")
+@with_appcontext
+@click.option("--all", "all_cases", is_flag=True, help="every case with a history, not only open deadlines")
+def recompute_deadlines_command(all_cases: bool) -> None:
+    """按当前工作日历重算未结案件的期限 / recompute the stored due dates of open deadlines (after a
+    calendar change in workflows.yaml or a chinesecalendar upgrade)."""
+    from .workflow.deadlines import recompute_open
+
+    session = current_app.appbuilder.sm.session
+    n = recompute_open(session, all_cases=all_cases)
+    click.echo(f"已重算 {n} 件案件的期限 / deadlines recomputed for {n} case(s)")

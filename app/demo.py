@@ -433,8 +433,9 @@ def load_demo(session: Session, spec: AppSpec, models: Mapping[str, type], *, se
     Makes the org tree of :func:`demo_org_plan` (joint meeting, county studio, arbitration
     committee and institute, court, 7 member units, 6 township centres, the 经开区 committee,
     30 enterprise stations, the 阳新鞋匠 room, 3 doorstep rooms), mediators on all three rosters,
-    part-time mediators' 聘书, arbitrators, employers, ~120 cases in early workflow states with
-    parties, claim items, transfers, sessions and agreements.  Flushes; the caller commits.
+    part-time mediators' 聘书, arbitrators, employers, ~120 cases with parties, claim items,
+    transfers, sessions and agreements, mostly in early workflow states, at least one in every
+    state, each with its history (app/workflow/demo.py).  Flushes; the caller commits.
     """
     org_ent = spec.entities[spec.org_tree.entity]
     org_model = models[org_ent.name]
@@ -498,6 +499,13 @@ class _Demo:
         self.make_arbitrators()
         self.make_employers()
         self.make_cases()
+        self.make_histories()
+
+    def make_histories(self) -> None:
+        """Cases in every workflow state, each with its history (app/workflow/demo.py)."""
+        from .workflow import demo as workflow_demo
+
+        workflow_demo.load(self.s, self.spec, self.models, self.orgs, BASE_DT)
 
     def make_orgs(self) -> None:
         rng = self.rng

@@ -30,6 +30,7 @@ class Registry:
     user_org: type
     audit_log: type
     security: Any = None  # app.hardening.models.SecurityTables
+    workflow: Any = None  # app.workflow.tables.WorkflowTables (None when no workflow drives dispute_case)
 
     @property
     def metadata(self) -> MetaData:
@@ -101,6 +102,11 @@ def registry_for(spec: AppSpec) -> Registry:
         user_org = build_user_org(Base, models[spec.org_tree.entity])
         from .hardening.models import build_security_tables
 
-        reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base))
+        from .workflow.tables import build_workflow_tables
+
+        wf_entity = next((w.entity for w in spec.workflows.values()), None)
+        wf_tables = build_workflow_tables(Base, models[wf_entity]) if wf_entity in models else None
+        reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base),
+                       wf_tables)
         _CACHE[key] = reg
     return reg

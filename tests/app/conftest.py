@@ -67,3 +67,15 @@ def csrf_token(html: str) -> str:
     m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert m, "no csrf token on the page"
     return m.group(1)
+
+
+@pytest.fixture(scope="session")
+def workflow_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """A demo app of its own for the workflow tests, which add and move cases (demo_app stays as set up)."""
+    with private_database(tmp_path_factory.mktemp("workflow")) as uri:
+        app = make_app(uri)
+        run_setup(app)
+        yield app
+        with app.app_context():
+            app.appbuilder.sm.session.remove()
+            app.appbuilder.sm.session.get_bind().dispose()

@@ -280,8 +280,8 @@ def test_cases_parties_and_claims(built: Built, loaded: Engine) -> None:
         states = Counter(c.state for c in cases)
         assert set(states) <= set(wf.states)
         early = sum(n for st, n in states.items() if wf.states[st].kind in ("intake", "triage", "mediation"))
-        assert early >= 0.85 * len(cases)
-        assert states[wf.initial] >= 10 and len(states) >= 8
+        assert early >= 0.75 * len(cases)  # mostly early; one or more cases in every later state
+        assert states[wf.initial] >= 10 and set(states) == set(wf.states)
         assert len({c.dispute_category for c in cases}) >= 6 and len({c.source_channel for c in cases}) >= 6
         assert len({c.current_org.org_type for c in cases}) >= 6
         for c in cases:
