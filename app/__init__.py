@@ -123,6 +123,9 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
     from . import audit_views
 
     audit_views.register(appbuilder, reg)
+    from . import checklists
+
+    checklists.register(appbuilder, reg)  # 五有达标 pages (issue #6)
     _system_menu_last(appbuilder, spec)
 
 

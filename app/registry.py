@@ -30,6 +30,7 @@ class Registry:
     user_org: type
     audit_log: type
     security: Any = None  # app.hardening.models.SecurityTables
+    checklist_versions: Any = None  # app.checklists.definitions: jf_checklist_version
 
     @property
     def metadata(self) -> MetaData:
@@ -100,6 +101,9 @@ def registry_for(spec: AppSpec) -> Registry:
         user_org = build_user_org(Base, models[spec.org_tree.entity])
         from .hardening.models import build_security_tables
 
-        reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base))
+        from .checklists.definitions import build_version_table
+
+        reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base),
+                       build_version_table(Base))
         _CACHE[key] = reg
     return reg
