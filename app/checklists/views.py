@@ -28,7 +28,7 @@ from . import exporting, rules, storage
 from .service import Refused, Tracker, visible_orgs
 
 PERMISSION = "inspection"
-PAGES = ("board", "coverage", "due", "rectifications", "station", "new", "inspection", "save", "download",
+PAGES = ("board", "coverage", "due", "rectifications", "station", "new", "inspection", "save", "evidence_file",
          "rectification", "respond", "close", "reinspect", "board_xlsx", "coverage_xlsx")
 
 
@@ -313,9 +313,11 @@ class ChecklistView(BaseView):
         e = self.t.spec.enums.get(enum)
         return e.values[value].get(lang()) if e and value in e.values else str(value)
 
+    # Not named ``download``: app/__init__.py answers 404 to every ``*.download`` endpoint (FAB's
+    # unscoped file route); this one is scoped.
     @expose("/evidence/<pk>/download")
     @has_access
-    def download(self, pk: Any) -> Any:
+    def evidence_file(self, pk: Any) -> Any:
         ev = self.row_or_404(self.t.Ev, pk)
         try:
             path = storage.path_of(ev.evidence_file)
