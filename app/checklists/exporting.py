@@ -102,12 +102,13 @@ def board_workbook(t: Any, data: Mapping[str, Any], lg: str) -> bytes:
         cell.font = Font(bold=True)
         cell.border = BOX
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    fills = {k: PatternFill("solid", fgColor=v) for k, v in FILL.items()}
     for r, k in zip(rows, keys):
         ws.append(r)
         for cell, key in zip(ws[ws.max_row], k):
-            cell.border = BOX
-            if key in FILL:
-                cell.fill = PatternFill("solid", fgColor=FILL[key])
+            fill = fills.get(key)
+            if fill is not None:
+                cell.fill = fill
     for col, w in zip("ABCDE", (16, 44, 16, 30, 10)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = "C4"

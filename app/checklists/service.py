@@ -107,9 +107,10 @@ class Tracker:
         return out
 
     def stations(self, session: Any, visible: Optional[frozenset[int]], level: str = "",
-                 township: Optional[int] = None) -> tuple[list[OrgInfo], dict[int, OrgInfo]]:
+                 township: Optional[int] = None,
+                 every: Optional[dict[int, OrgInfo]] = None) -> tuple[list[OrgInfo], dict[int, OrgInfo]]:
         """Orgs the checklist applies to, in scope, not revoked, filtered; and the whole tree."""
-        every = self.orgs(session)
+        every = every if every is not None else self.orgs(session)
         out = [o for o in every.values()
                if o.org_type in self.cl.applies_to and o.status != "revoked"
                and (visible is None or o.id in visible)
@@ -312,6 +313,10 @@ class Tracker:
                                                       self.Row.sub_item_code == rect.sub_item_code)).scalar_one_or_none()
 
     # ================================================================== lists
+    def orgs_with_open_rectifications(self, session: Any) -> set[int]:
+        R = self.Rect
+        return set(session.scalars(select(R.org_id).where(R.rectification_status.in_(OPEN_RECT)).distinct()))
+
     def open_rectifications(self, session: Any, visible: Optional[frozenset[int]], today: _dt.date) -> list[dict[str, Any]]:
         R = self.Rect
         q = select(R).where(R.rectification_status.in_(OPEN_RECT)).order_by(R.due_date, R.id)
