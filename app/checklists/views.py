@@ -37,7 +37,9 @@ class ChecklistView(BaseView):
     route_base = "/checklists"
     class_permission_name = PERMISSION
     method_permission_name = {p: "read" for p in PAGES}
-    base_permissions = ["can_read"]
+    # The same set the generated inspection views hold: FAB's permission update removes, from a
+    # view-menu, every permission the last registered view on it does not list.
+    base_permissions = ["can_read", "can_create", "can_update", "can_delete", "can_export"]
     default_view = "board"
     jf_checklist = "five_essentials"
 
