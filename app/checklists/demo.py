@@ -11,7 +11,9 @@ open rectification; ``YX-DEMO-E002`` fails the seal gate (S1), so it cannot seal
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import hashlib
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -28,6 +30,37 @@ PLANS = ("pass", "basic", "pass", "fail", "expired", "pass", "history", "basic_a
 FORCED = {"YX-DEMO-E001": "basic", "YX-DEMO-E002": "fail_seal", "YX-DEMO-E006": "pass", "YX-DEMO-CC": "pass",
           "YX-DEMO-T01": "pass", "YX-DEMO-T02": "expired", "YX-DEMO-I01": "pass"}
 INSPECTORS = "县人社局 王建国、县仲裁院 李明（演示）"
+# A 1×1 JPEG and a one-page PDF: the demo's evidence files (written under UPLOAD_DIR at fixed keys).
+DEMO_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////"
+    "////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=")
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+EVIDENCE = (("p1", "标牌照片（演示）.jpg", DEMO_JPEG, "image/jpeg"), ("s1", "印模扫描件（演示）.pdf", DEMO_PDF, "application/pdf"))
+
+
+def _evidence(session: Any, t: Tracker, insp: Any, on: _dt.date) -> None:
+    """Two evidence files on the inspection (plaque photo, seal impression) at fixed keys."""
+    from flask import has_app_context
+
+    from . import storage
+
+    if not has_app_context():
+        return
+    rows = t.rows(session, insp)
+    for sub, name, data, ctype in EVIDENCE:
+        row = rows.get(sub)
+        if row is None:
+            continue
+        digest = hashlib.sha256(f"{insp.inspection_no}/{sub}".encode()).hexdigest()[:32]
+        key = f"ev/{on:%Y}/{on:%m}/{digest}.{storage.TYPES[ctype][0]}"
+        session.add(t.Ev(item_result=row, evidence_kind=storage.TYPES[ctype][1], evidence_file=key, caption=name,
+                         captured_at=_dt.datetime.combine(on, _dt.time(10, 0)), sha256=hashlib.sha256(data).hexdigest(),
+                         file_name=name, content_type=ctype, size_bytes=len(data)))
+        try:
+            storage.write(key, data)
+        except OSError:
+            pass
 
 
 def _fill(t: Tracker, d: Definition, insp: Any, rows: Mapping[str, Any], fail: tuple[str, ...], on: _dt.date) -> None:
@@ -57,6 +90,7 @@ def _visit(session: Any, t: Tracker, org: Any, kind: str, on: _dt.date, fail: tu
                    inspectors=INSPECTORS)
     d = t.current_def
     _fill(t, d, insp, t.rows(session, insp), fail, on)
+    _evidence(session, t, insp, on)
     session.flush()
     t.submit(session, insp, today=submitted_on)
     return insp
