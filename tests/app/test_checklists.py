@@ -144,7 +144,11 @@ def test_demo_has_failures_open_rectifications_and_expired_accreditations(app: F
         rects = t.open_rectifications(s, None, today)
         assert rects and any(r["overdue"] for r in rects)
         assert any(r["rect"].rectification_status == "submitted" for r in rects)
+        due = t.reinspections(s, stations, today)
+        assert {"overdue", "never"} <= {r["state"] for r in due}
         s.remove()
+    page = client(app, "inspector").get("/checklists/due").data.decode()
+    assert "jf-due-overdue" in page and "jf-due-never" in page
 
 
 def test_item_passing_is_the_seal_guard(app: Flask) -> None:
