@@ -443,6 +443,9 @@ def load_demo(session: Session, spec: AppSpec, models: Mapping[str, type], *, se
     if session.scalar(select(org_model.id).where(getattr(org_model, okey) == DEMO_MARKER_ORG_CODE)) is None:  # type: ignore[attr-defined]
         _Demo(session, spec, models, random.Random(seed)).run()
         session.flush()
+        from .checklists import demo as checklist_demo
+
+        checklist_demo.load(session, spec, models)  # 五有 inspections and rectifications (issue #6)
         loaded = True
     else:
         loaded = False

@@ -31,6 +31,7 @@ class Registry:
     audit_log: type
     security: Any = None  # app.hardening.models.SecurityTables
     workflow: Any = None  # app.workflow.tables.WorkflowTables (None when no workflow drives dispute_case)
+    checklist_versions: Any = None  # app.checklists.definitions: jf_checklist_version
 
     @property
     def metadata(self) -> MetaData:
@@ -102,11 +103,12 @@ def registry_for(spec: AppSpec) -> Registry:
         user_org = build_user_org(Base, models[spec.org_tree.entity])
         from .hardening.models import build_security_tables
 
+        from .checklists.definitions import build_version_table
         from .workflow.tables import build_workflow_tables
 
         wf_entity = next((w.entity for w in spec.workflows.values()), None)
         wf_tables = build_workflow_tables(Base, models[wf_entity]) if wf_entity in models else None
         reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base),
-                       wf_tables)
+                       wf_tables, build_version_table(Base))
         _CACHE[key] = reg
     return reg

@@ -176,7 +176,8 @@ def _checklist(c: _Ctx, name: str, cl: Mapping[str, Any]) -> s.Checklist:
             sp = ip + ("sub_items", sname)
             ev = tuple(s.Evidence(**c.at(sp + ("evidence", i)), kind=e["kind"], label=_label(e["label"]),
                                   min_count=e.get("min_count", 1), threshold=e.get("threshold"),
-                                  unit=_label(e.get("unit")))
+                                  unit=_label(e.get("unit")), compare=e.get("compare", "at_least"),
+                                  within_months=e.get("within_months"))
                        for i, e in enumerate(sub.get("evidence") or ()))
             subs[sname] = s.SubItem(**c.at(sp), name=sname, label=_label(sub["label"]), gate=sub.get("gate", False),
                                     requirement=_label(sub.get("requirement")), evidence=ev,
@@ -189,4 +190,5 @@ def _checklist(c: _Ctx, name: str, cl: Mapping[str, Any]) -> s.Checklist:
                        entity=cl["entity"], applies_to=tuple(cl["applies_to"]), actions=tuple(cl["actions"]),
                        items=s.frozen_map(items), rating=rating, validity_months=cl.get("validity_months", 12),
                        reinspect_months=cl.get("reinspect_months", 12),
-                       rectification_days=cl.get("rectification_days", 30))
+                       rectification_days=cl.get("rectification_days", 30),
+                       due_soon_days=cl.get("due_soon_days", 30))

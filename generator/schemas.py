@@ -353,6 +353,10 @@ EVIDENCE = obj("一项证据要求", {
     "min_count": integer("至少上传几份（照片/文件）", minimum=1),
     "threshold": {"type": "number", "description": "数值类证据的达标阈值（观测值不小于此值为达标）"},
     "unit": text_pair("数值单位，例如 {zh: 平方米, en: m²}"),
+    "compare": string("数值类证据的比较方式：at_least 不小于阈值为达标（缺省）、at_most 不大于阈值为达标",
+                      enum=["at_least", "at_most"]),
+    "within_months": integer("有效期类证据：所填日期须在检查日之前多少个月以内（例如制度审定日期在24个月内）；"
+                             "不填表示所填日期须不早于检查日（例如聘书仍在有效期内）", minimum=1),
 }, ["kind", "label"])
 
 SUB_ITEM = obj("一个检查细项", {
@@ -383,6 +387,7 @@ CHECKLIST = obj("一份检查清单（例如五有）", {
     "validity_months": integer("达标有效期（月）", minimum=1),
     "reinspect_months": integer("复查间隔（月）", minimum=1),
     "rectification_days": integer("整改期限（天）", minimum=1),
+    "due_soon_days": integer("复查到期前多少天列入“即将到期”清单（缺省 30）", minimum=1),
     "actions": ident_list("可授权的检查动作，例如 inspect、submit、rectify、close", min_items=1),
     "items": mapping("检查大项：键为英文项目名", CHECK_ITEM, min_properties=1),
     "rating": {"type": "array", "description": "评级规则，按顺序匹配", "items": RATING_RULE,

@@ -267,6 +267,8 @@ class Evidence(Node):
     min_count: int = 1
     threshold: Optional[float] = None
     unit: Optional[Label] = None
+    compare: str = "at_least"          # number: observed >= threshold (at_least) or <= (at_most)
+    within_months: Optional[int] = None  # validity: the date lies at most this long before the visit
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,13 @@ class Checklist(Node):
     validity_months: int = 12
     reinspect_months: int = 12
     rectification_days: int = 30
+    due_soon_days: int = 30
+
+    def applicable(self, org_type: Optional[str]) -> dict[str, tuple[SubItem, ...]]:
+        """Item name -> the sub-items that apply to ``org_type`` (all of them for ``None``)."""
+        return {name: tuple(s for s in item.sub_items.values()
+                            if org_type is None or not s.applies_to or org_type in s.applies_to)
+                for name, item in sorted(self.items.items(), key=lambda kv: kv[1].order)}
 
 
 @dataclass(frozen=True)

@@ -35,31 +35,13 @@ def checklist_item_passing(session: Any, checklist: str, item: str, org_id: Opti
                            on_date: dt.date) -> bool:
     """Does organisation ``org_id`` pass ``item`` of ``checklist`` on ``on_date``?
 
-    Reads the inspection entities of config/entities.yaml: the latest inspection of that org that
-    is no longer a draft and was conducted on or before ``on_date`` (and is still valid, when it has
-    a ``valid_until``); the item passes when that inspection has results for the item, each of them
-    pass / basic pass / not applicable, and at least one pass or basic pass.
+    The 五有 tracker decides (app/checklists/status.py ``item_passing``): the org's latest
+    submitted inspection on or before ``on_date``, rated under the checklist version it used,
+    rates the item 达标 or 基本达标 and is still within its validity period.
     """
-    if org_id is None:
-        return False
-    from flask import current_app
+    from ..checklists.status import item_passing
 
-    models = current_app.extensions["jiefen"].models
-    insp = models.get("inspection")
-    res = models.get("inspection_item_result")
-    if insp is None or res is None:
-        return False
-    end = dt.datetime.combine(on_date, dt.time.max)
-    latest = session.execute(
-        select(insp.id, insp.valid_until)
-        .where(insp.org_id == org_id, insp.inspection_status.not_in(DRAFT_STATUSES),
-               insp.conducted_at.is_not(None), insp.conducted_at <= end)
-        .order_by(insp.conducted_at.desc(), insp.id.desc()).limit(1)).first()
-    if latest is None or (latest.valid_until is not None and latest.valid_until < on_date):
-        return False
-    results = [r for (r,) in session.execute(select(res.item_result).where(res.inspection_id == latest.id,
-                                                                            res.item_code == item))]
-    return bool(results) and all(r in COUNTED_RESULTS for r in results) and any(r in PASSING_RESULTS for r in results)
+    return item_passing(session, checklist, item, org_id, on_date)
 
 
 def _empty(value: Any) -> bool:

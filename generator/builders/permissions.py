@@ -30,6 +30,12 @@ SYSTEM_PERMISSIONS: dict[str, frozenset[Permission]] = {
 }
 
 
+# The 五有 tracker pages (app/checklists): menu entries opened by an action on ``inspection``
+# (the pages themselves check ``can_read`` on ``inspection``; rows follow the data scopes).
+CHECKLIST_MENUS = {"ChecklistBoard": "read", "ChecklistCoverage": "read", "ChecklistDue": "read",
+                   "ChecklistRectifications": "read", "ChecklistNew": "create"}
+
+
 def menu_category(menu: str) -> str:
     """The FAB category a YAML menu group registers under (system merges with FAB's Security)."""
     return "Security" if menu == "system" else menu
@@ -55,6 +61,11 @@ def role_permissions(spec: AppSpec, role_name: str) -> set[Permission]:
         if "read" in actions:
             out.add(("menu_access", f"menu_{ent.name}"))
             out.add(("menu_access", menu_category(ent.menu)))
+    if spec.checklists and "inspection" in spec.entities:
+        granted = role.actions_on("inspection")
+        for page, action in CHECKLIST_MENUS.items():
+            if action in granted:
+                out.add(("menu_access", page))
     for grant in role.system:
         out |= SYSTEM_PERMISSIONS.get(grant, frozenset())
     return out

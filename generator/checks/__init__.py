@@ -29,7 +29,7 @@ def unknown(code: str, src: Source, path: Path, name: str, choices: Iterable[str
 
 
 def run_checks(spec: AppSpec) -> list[ConfigError]:
-    from . import labels, naming, references, security, workflows  # noqa: F401  (registration)
+    from . import checklists, labels, naming, references, security, workflows  # noqa: F401  (registration)
 
     out: list[ConfigError] = []
     for fn in REGISTRY:

@@ -1,0 +1,59 @@
+"""The 五有 station accreditation tracker (issue #6), built from ``config/checklists.yaml``.
+
+* ``definitions``  checklist versions stored in ``jf_checklist_version`` (history keeps its version)
+* ``rules``        rating rules, hard gates, validity and due dates (pure)
+* ``service``      inspections, rectifications, board / coverage / due / history read models
+* ``status``       ``item_passing(session, checklist, item, org_id, on_date)`` for the workflow guard
+* ``storage``      evidence files under ``UPLOAD_DIR`` (size cap, content sniffing, atomic writes)
+* ``views``        the pages under the 五有达标 menu group, ``exporting`` their Excel and SVG
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from generator.builders.permissions import CHECKLIST_MENUS
+from generator.builders.views import L
+from generator.spec import Label
+
+MENU_LABELS = {
+    "ChecklistBoard": (Label("五有达标看板", "Station board"), "board", "fa-th"),
+    "ChecklistCoverage": (Label("建设进度统计", "Coverage dashboard"), "coverage", "fa-bar-chart"),
+    "ChecklistDue": (Label("复查到期提醒", "Re-inspections due"), "due", "fa-calendar"),
+    "ChecklistRectifications": (Label("待办整改", "Open rectifications"), "rectifications", "fa-wrench"),
+    "ChecklistNew": (Label("发起五有检查", "New inspection"), "new", "fa-plus"),
+}
+
+
+def register(appbuilder: Any, reg: Any) -> None:
+    """Trackers per checklist, the stored versions, and the pages under the checklist's menu."""
+    from .definitions import VersionConflict, Versions
+    from .service import Tracker
+    from .views import ChecklistView
+
+    spec = reg.spec
+    if "five_essentials" not in spec.checklists or "inspection" not in reg.models:
+        return
+    versions = Versions(spec.checklists, reg.checklist_versions)
+    session = appbuilder.sm.session
+    try:
+        versions.ensure(session)
+    except VersionConflict:
+        raise
+    except Exception:  # noqa: BLE001 - no table yet (SCHEMA_SYNC off before setup): stored on first use
+        session.rollback()
+    current_app.extensions["jiefen_checklists"] = {"five_essentials": Tracker(spec, reg.models, versions)}
+    menu = spec.entities["inspection"].menu
+    category_label = L(spec.menus[menu].label) if menu in spec.menus else menu
+    first = True
+    for name in CHECKLIST_MENUS:
+        label, endpoint, icon = MENU_LABELS[name]
+        if first:
+            appbuilder.add_view(ChecklistView, name, href=f"/checklists/{endpoint}", label=L(label), icon=icon,
+                                category=menu, category_label=category_label)
+            first = False
+        else:
+            appbuilder.add_link(name, href=f"/checklists/{endpoint}", label=L(label), icon=icon, category=menu,
+                                category_label=category_label)
