@@ -4,6 +4,8 @@ with the case's state, version, organisation, history, audit rows and related re
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -144,6 +146,11 @@ def test_each_unmet_guard_gets_422(env: tuple[Any, Any], name: str, kind: str, i
                                   .where(case.id == case_id)).scalar()
             session.execute(update(res).where(res.inspection_id.in_(select(insp.id).where(insp.org_id == org)))
                             .values(item_result="fail"))
+            # the tracker rates from the submitted inspection's summary: the seal item now fails
+            for iid, summary in session.execute(select(insp.id, insp.item_summary).where(insp.org_id == org)).all():
+                rated = json.loads(summary) if summary else {}
+                rated[cond.item] = "fail"
+                session.execute(update(insp).where(insp.id == iid).values(item_summary=json.dumps(rated)))
         else:
             rel = ctx.model(cond.related)
             session.execute(delete(rel).where(rel.dispute_case_id == case_id))
