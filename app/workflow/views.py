@@ -87,6 +87,10 @@ def _choices(session: Any, ctx: Any, field: dict[str, Any], principal: Any) -> l
 
 def case_panel(case_id: int) -> Optional[dict[str, Any]]:
     """What the case page's workflow panel shows (None when the user may not read the case)."""
+    try:
+        case_id = int(case_id)  # the show page's pk arrives as text
+    except (TypeError, ValueError):
+        return None
     session = _session()
     p = _principal()
     if p is None:
