@@ -203,6 +203,10 @@ class WorkflowView(BaseView):
             return redirect(self._case_url(pk))
         target = ctx.wf.states[res.to_state].label.get(lang())
         flash(_("Done: %(action)s. The case is now “%(state)s”.", action=t.label.get(lang()), state=target), "success")
+        try:  # a case handed on out of the user's scope (an escalation) is no longer theirs to open
+            engine.readable_case(session, pk, _principal(), ctx)
+        except WorkflowError:
+            return redirect(url_for(".inbox"))
         return redirect(self._case_url(pk))
 
     @expose("/case/<int:pk>/extend/<deadline>", methods=["POST"])
