@@ -25,7 +25,6 @@ from typing import Any, Optional
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from generator import names
@@ -333,8 +332,3 @@ def register(appbuilder: Any, reg: Any) -> None:
     appbuilder.add_view(WorkflowDiagramView, WORKFLOW_DIAGRAM_MENU, label=L(DIAGRAM_LABEL), category="Security",
                         icon="fa-sitemap")
     current_app.jinja_env.globals["jf_case_panel"] = case_panel
-
-
-def render_missing(items: list[dict[str, Any]]) -> Markup:
-    lg = lang()
-    return Markup(", ").join(escape((m.get("label") or {}).get(lg) or m.get("name", "")) for m in items)
