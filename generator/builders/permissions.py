@@ -4,7 +4,8 @@ Entity grants map onto the vocabulary the generated views and APIs use
 (``can_read``/``can_create``/``can_update``/``can_delete``/``can_export`` on the
 entity's name); a readable entity also gives access to its menu entry and
 menu group.  Every signed-in role may see and edit its own account.  ``grants.system``
-opens the read-only audit log (``audit_log``) and the access matrix page (``access_matrix``).
+opens the read-only audit log (``audit_log``) and the access matrix page (``access_matrix``, which also
+opens the workflow diagram page).  Reading a workflow's entity opens its 待我处理/overdue/funnel menu entries.
 """
 
 from __future__ import annotations
