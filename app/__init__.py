@@ -159,6 +159,9 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
         from .workflow import api as workflow_api
 
         workflow_api.register(appbuilder)
+        from .workflow import views as workflow_views
+
+        workflow_views.register(appbuilder, reg)  # case panel, 待我处理, overdue, funnel, diagram
     from . import checklists
 
     checklists.register(appbuilder, reg)  # 五有达标 pages (issue #6)

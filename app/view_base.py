@@ -53,7 +53,16 @@ class JiefenModelView(ModelView):
         can_reveal = bool(p and masking.revealable(p.roles, self.jf_entity)) and bool(self.jf_entity.pii_fields)
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=self._related_views, jf_can_reveal=can_reveal,
-                                    jf_revealed=reveal_fields, jf_entity=self.jf_entity)
+                                    jf_revealed=reveal_fields, jf_entity=self.jf_entity,
+                                    jf_workflow=self._has_workflow())
+
+    def _has_workflow(self) -> bool:
+        """Is this entity a workflow's case (its detail page shows the case panel)?"""
+        from flask import current_app
+
+        reg = current_app.extensions.get("jiefen")
+        return bool(reg is not None and reg.workflow is not None and self.jf_entity is not None
+                    and any(w.entity == self.jf_entity.name for w in reg.spec.workflows.values()))
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -4,7 +4,8 @@ Entity grants map onto the vocabulary the generated views and APIs use
 (``can_read``/``can_create``/``can_update``/``can_delete``/``can_export`` on the
 entity's name); a readable entity also gives access to its menu entry and
 menu group.  Every signed-in role may see and edit its own account.  ``grants.system``
-opens the read-only audit log (``audit_log``) and the access matrix page (``access_matrix``).
+opens the read-only audit log (``audit_log``) and the access matrix page (``access_matrix``, which also
+opens the workflow diagram page).  Reading a workflow's entity opens its 待我处理/overdue/funnel menu entries.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ AUDIT_LOG_VIEW = "AuditLog"
 ACCESS_MATRIX_VIEW = "AccessMatrix"
 SYSTEM_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "audit_log": frozenset({("can_read", AUDIT_LOG_VIEW), ("menu_access", AUDIT_LOG_VIEW)}),
-    "access_matrix": frozenset({("can_read", ACCESS_MATRIX_VIEW), ("menu_access", ACCESS_MATRIX_VIEW)}),
+    "access_matrix": frozenset({("can_read", ACCESS_MATRIX_VIEW), ("menu_access", ACCESS_MATRIX_VIEW),
+                                ("menu_access", "WorkflowDiagram")}),
 }
 
 
@@ -34,6 +36,12 @@ SYSTEM_PERMISSIONS: dict[str, frozenset[Permission]] = {
 # (the pages themselves check ``can_read`` on ``inspection``; rows follow the data scopes).
 CHECKLIST_MENUS = {"ChecklistBoard": "read", "ChecklistCoverage": "read", "ChecklistDue": "read",
                    "ChecklistRectifications": "read", "ChecklistNew": "create"}
+
+# The case workflow pages (app/workflow/views.py): menu entries under the workflow entity's menu
+# group, opened by ``read`` on that entity (the pages check ``can_read`` on it; rows follow scopes).
+WORKFLOW_MENUS = {"WorkflowInbox": "read", "WorkflowOverdue": "read", "WorkflowFunnel": "read"}
+# The workflow diagram, a system page next to the access matrix (same grant: ``access_matrix``).
+WORKFLOW_DIAGRAM_MENU = "WorkflowDiagram"
 
 
 def menu_category(menu: str) -> str:
@@ -66,6 +74,10 @@ def role_permissions(spec: AppSpec, role_name: str) -> set[Permission]:
         for page, action in CHECKLIST_MENUS.items():
             if action in granted:
                 out.add(("menu_access", page))
+    for wf in spec.workflows.values():
+        if wf.entity in spec.entities and "read" in role.actions_on(wf.entity):
+            out |= {("menu_access", page) for page in WORKFLOW_MENUS}
+            out.add(("menu_access", menu_category(spec.entities[wf.entity].menu)))
     for grant in role.system:
         out |= SYSTEM_PERMISSIONS.get(grant, frozenset())
     return out

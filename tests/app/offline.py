@@ -383,6 +383,7 @@ def _is_configured_theme(app, path: str) -> bool:
 
 
 _SWAGGER = "/static/appbuilder/js/swagger-ui-bundle.js"
+_MERMAID = "/static/vendor/mermaid/mermaid.min.js"
 
 ALLOW: tuple[Allowed, ...] = (
     Allowed("/static/appbuilder/css/themes/*.css", r"^(https?:)?//fonts\.googleapis\.com/",
@@ -411,6 +412,10 @@ ALLOW: tuple[Allowed, ...] = (
     Allowed(_SWAGGER, r"^https://petstore\.swagger\.io/v2/swagger\.json$",
             "default url of the unused built-in config; FAB's template always passes its own url"),
     Allowed(_SWAGGER, r"^https://spdx\.org/licenses/", "license link (<a href>) built from the spec's license id"),
+    Allowed(_MERMAID, r"^https://(chevrotain\.io/docs/|github\.com/(mermaid-js/mermaid|chevrotain/chevrotain"
+            r"|markedjs/marked)|langium\.org/docs/|en\.wikipedia\.org/wiki/LL_parser)",
+            "mermaid 11 (vendored for the workflow diagram page): links inside error/warning message "
+            "text of mermaid, its parser generator (chevrotain/langium) and marked; never fetched"),
 )
 
 STATIC_SUFFIXES = (".js", ".mjs", ".css", ".html", ".htm", ".svg")

@@ -10,6 +10,9 @@ Classes:
 * ``admin``        FAB's account/role screens and the system pages: permission-checked, granted
                    by roles.yaml (``admin`` roles, ``grants.system``).
 
+Hand-written pages over entity rows (the workflow and the 五有 tracker, ``ENTITY_PAGES``) count
+as ``entity``: each method needs one entity permission and reaches rows through app/access.py.
+
 A new route (a new view, an upgrade of FAB adding an endpoint) must be added here on
 purpose, with its class, before the suite passes again.  Anonymous requests to every
 non-public GET route without parameters are refused.
@@ -45,7 +48,20 @@ ENTITY_CLASSES = {
                       "station"},
 }
 ADMIN_CLASSES = {"UserDBModelView", "RoleModelView", "UserGroupModelView", "ResetPasswordView",
-                 "AuditLogView", "AccessMatrixView", "OpenApi", "SwaggerView"}
+                 "AuditLogView", "AccessMatrixView", "OpenApi", "SwaggerView", "WorkflowDiagramView"}
+# Hand-written pages and APIs over entity rows: each method needs one entity permission
+# (``method_permission_name``) and reaches rows only through app/access.py scopes.
+ENTITY_PAGES = {
+    # the case workflow (app/workflow/api.py, app/workflow/views.py): can_read on dispute_case,
+    # then the engine's transition grant, scope, version and guards
+    "CaseWorkflowApi": {"transitions", "perform", "history", "deadlines", "extend"},
+    "WorkflowListsApi": {"inbox", "overdue", "funnel"},
+    "WorkflowView": {"act", "extend", "inbox", "overdue", "funnel"},
+    # the 五有 tracker (app/checklists/views.py): can_read on inspection, then the checklist grants
+    "ChecklistView": {"board", "coverage", "due", "rectifications", "station", "new", "inspection", "save",
+                      "evidence_file", "rectification", "respond", "close", "reinspect", "board_xlsx",
+                      "coverage_xlsx"},
+}
 
 
 def classify(endpoint: str) -> str | None:
@@ -62,6 +78,8 @@ def classify(endpoint: str) -> str | None:
         return "entity"
     if cls in ADMIN_CLASSES:
         return "admin"
+    if method in ENTITY_PAGES.get(cls, ()):
+        return "entity"
     return None
 
 
