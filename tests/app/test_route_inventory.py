@@ -38,15 +38,6 @@ PUBLIC = {"static", "appbuilder.static", "AuthDBView.login", "LocaleView.index",
 SELF = {"AuthDBView.logout", "ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
         "UserInfoEditView.this_form_get", "UserInfoEditView.this_form_post", "UserDBModelView.userinfo",
         "SecurityApi.logout", "MenuApi.get_menu_data"}
-# Workflow REST (app/workflow/api.py): permission on dispute_case, rows through the engine's scope
-# check; the 五有 tracker pages (app/checklists/): permission on inspection, rows through app/access.py.
-ENTITY_CLASSES = {
-    "CaseWorkflowApi": {"transitions", "perform", "history", "deadlines", "extend"},
-    "WorkflowListsApi": {"inbox", "overdue", "funnel"},
-    "ChecklistView": {"board", "board_xlsx", "coverage", "coverage_xlsx", "due", "evidence_file", "inspection",
-                      "save", "new", "rectification", "close", "reinspect", "respond", "rectifications",
-                      "station"},
-}
 ADMIN_CLASSES = {"UserDBModelView", "RoleModelView", "UserGroupModelView", "ResetPasswordView",
                  "AuditLogView", "AccessMatrixView", "OpenApi", "SwaggerView", "WorkflowDiagramView"}
 # Hand-written pages and APIs over entity rows: each method needs one entity permission
@@ -74,8 +65,6 @@ def classify(endpoint: str) -> str | None:
         return "entity" if method in VIEW_METHODS or method in ("api_read", "api_get") else None
     if cls in API_CLASSES:
         return "entity" if method in API_METHODS else None
-    if method in ENTITY_CLASSES.get(cls, ()):
-        return "entity"
     if cls in ADMIN_CLASSES:
         return "admin"
     if method in ENTITY_PAGES.get(cls, ()):
