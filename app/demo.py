@@ -22,6 +22,7 @@ person).  Township names are real 阳新县 towns, but their division codes
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from collections import Counter
 from dataclasses import dataclass, field as dc_field
@@ -44,8 +45,24 @@ __all__ = [
 DEMO_MARKER_ORG_CODE = "YX-DEMO"        # the demo joint meeting, root of the demo tree; its presence = demo loaded
 DEMO_CODE_PREFIX = "YX-DEMO"
 DEMO_TAG = "（演示）"
-BASE_DATE = dt.date(2026, 11, 2)        # the demo's "today" (a Monday)
-BASE_DT = dt.datetime(2026, 11, 2, 17, 30)
+
+
+def demo_today(env: Optional[str] = None, today: Optional[dt.date] = None) -> dt.date:
+    """The demo's "today": ``DEMO_TODAY`` (YYYY-MM-DD) when set, else the Monday of this week.
+
+    Every demo date counts back from it, so a demo loaded now has a few cases overdue, due soon and
+    on time (a fixed date would make every case overdue a month later).  Loaded in the same week
+    (or with the same DEMO_TODAY), the demo is the same, record for record.
+    """
+    raw = os.environ.get("DEMO_TODAY", "") if env is None else env
+    if raw.strip():
+        return dt.date.fromisoformat(raw.strip())
+    today = today or dt.date.today()
+    return today - dt.timedelta(days=today.weekday())
+
+
+BASE_DATE = demo_today()                 # the demo's "today" (a Monday unless DEMO_TODAY says otherwise)
+BASE_DT = dt.datetime.combine(BASE_DATE, dt.time(17, 30))
 COUNTY_DIVISION = "420222"              # 阳新县
 DEMO_EMAIL_DOMAIN = "demo.jiefen.example.com"
 

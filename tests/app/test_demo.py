@@ -440,3 +440,11 @@ def test_create_accounts_refuses_unknown_org(built: Built) -> None:
             create_accounts(FakeSecurityManager(s), s, [DemoAccount("ghost", "registrar", "YX-NOPE", "无")], "p",
                             built.user_org)
     engine.dispose()
+
+
+def test_demo_today_is_this_weeks_monday_unless_set() -> None:
+    from app.demo import demo_today
+
+    assert demo_today("", dt.date(2026, 11, 29)) == dt.date(2026, 11, 23)  # a Sunday → its Monday
+    assert demo_today("", dt.date(2026, 11, 23)) == dt.date(2026, 11, 23)
+    assert demo_today("2026-11-02", dt.date(2027, 5, 5)) == dt.date(2026, 11, 2)
