@@ -48,7 +48,30 @@ def _lazy_schema(columns_attr: str, name_attr: str, nested: bool) -> property:
     return property(getter, setter)
 
 
-class JiefenModelApi(ModelRestApi):
+class IncidentMixin:
+    """FAB's ``@safe`` turns any exception of a REST endpoint into ``{"message": "Fatal error"}``:
+    here it gets the app's 500 answer instead, with an incident number that the log carries with
+    the traceback (the same scheme as app/hardening/errors.py for everything else)."""
+
+    def response_500(self, message: Any = None, **kwargs: Any) -> Any:
+        import logging
+        import sys
+        import uuid
+
+        from .hardening.errors import MESSAGES
+
+        incident = uuid.uuid4().hex[:12]
+        exc = sys.exc_info()[1]
+        logging.getLogger(__name__).error("incident %s: %s on %s %s", incident, type(exc).__name__ if exc else "error",
+                                          request.method, request.path, exc_info=exc)
+        try:
+            self.appbuilder.session.rollback()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the answer must not fail
+            pass
+        return self.response(500, message=str(MESSAGES[500]), incident=incident)  # type: ignore[attr-defined]
+
+
+class JiefenModelApi(IncidentMixin, ModelRestApi):
     list_model_schema = _lazy_schema("list_columns", "list_model_schema_name", nested=True)
     show_model_schema = _lazy_schema("show_columns", "show_model_schema_name", nested=True)
     add_model_schema = _lazy_schema("add_columns", "add_model_schema_name", nested=False)

@@ -31,6 +31,7 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 
 from .. import access as access_mod
+from ..api_base import IncidentMixin
 from . import deadlines as dl
 from . import engine, queries
 from .common import BadInput, WorkflowError
@@ -54,7 +55,7 @@ def _int_arg(name: str, default: int, hi: int) -> int:
         return default
 
 
-class _Base(BaseApi):
+class _Base(IncidentMixin, BaseApi):
     allow_browser_login = True
     class_permission_name = "dispute_case"
     # The generated screens and API of dispute_case share this permission set; FAB prunes any

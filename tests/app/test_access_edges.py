@@ -103,3 +103,20 @@ def test_ordering_or_filtering_by_an_unknown_column_is_400_on_the_api(demo_app: 
     for column in ("nosuch", "id_no", "version", "registry_no;drop"):
         assert html.get(f"{base}?_oc_DisputeCaseView={column}&_od_DisputeCaseView=asc").status_code == 200
     assert html.get(f"{base}?_oc_DisputeCaseView=registry_no&_od_DisputeCaseView=sideways").status_code == 200
+
+
+def test_an_api_failure_is_a_500_with_an_incident_number_and_no_traceback(demo_app: Flask,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.builders.datamodel import JiefenInterface
+
+    def boom(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("secret internals: SELECT password FROM ab_user")
+
+    c = demo_app.test_client()
+    auth = api_auth(c)
+    monkeypatch.setattr(JiefenInterface, "query", boom)
+    resp = c.get("/api/v1/dispute_case/", headers=auth)
+    body = resp.get_json()
+    assert resp.status_code == 500 and len(body["incident"]) == 12
+    assert "secret" not in resp.get_data(as_text=True) and "Traceback" not in resp.get_data(as_text=True)
+    assert "Fatal error" not in body["message"]
