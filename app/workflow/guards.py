@@ -9,8 +9,8 @@ them at once (the 422 lists every one):
     {"kind": "comment",    "name": "comment",            "label": …}   # comment_required and none given
 
 Checklist conditions (``checklist: five_essentials, item: seal, org_field: sealing_org``) are
-decided by the one function :func:`checklist_item_passing`; the checklist module may replace its
-body, never its signature.
+decided by the one function :func:`checklist_item_passing`, which asks the 五有 tracker
+(app/checklists/status.py).
 """
 
 from __future__ import annotations
@@ -26,9 +26,6 @@ from generator.spec import Condition, Transition
 from .common import Ctx
 
 COMMENT_LABEL = {"zh": "处理意见", "en": "Comment"}
-PASSING_RESULTS = ("pass", "basic")
-COUNTED_RESULTS = PASSING_RESULTS + ("not_applicable",)
-DRAFT_STATUSES = ("draft",)
 
 
 def checklist_item_passing(session: Any, checklist: str, item: str, org_id: Optional[int],
