@@ -92,7 +92,9 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
     db.init_app(app)
     CSRFProtect().init_app(app)  # before the APIs are added (fab5-notes gotcha 10)
     with app.app_context():
-        appbuilder = AppBuilder(update_perms=bool(app.config.get("FAB_UPDATE_PERMS")))
+        from .home import JiefenIndexView
+
+        appbuilder = AppBuilder(indexview=JiefenIndexView, update_perms=bool(app.config.get("FAB_UPDATE_PERMS")))
         appbuilder.init_app(app, db.session)
         appbuilder.sm.create_db()
         if app.config.get("SCHEMA_SYNC", True):

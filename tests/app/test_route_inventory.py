@@ -33,7 +33,7 @@ assert SPEC is not None
 VIEW_CLASSES = {names.view_class(e): e for e in SPEC.entities}
 API_CLASSES = {names.api_class(e): e for e in SPEC.entities}
 
-PUBLIC = {"static", "appbuilder.static", "AuthDBView.login", "LocaleView.index", "IndexView.index",
+PUBLIC = {"static", "appbuilder.static", "AuthDBView.login", "LocaleView.index", "JiefenIndexView.index",
           "UtilView.back", "SecurityApi.login", "SecurityApi.refresh"}
 SELF = {"AuthDBView.logout", "ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
         "UserInfoEditView.this_form_get", "UserInfoEditView.this_form_post", "UserDBModelView.userinfo",
