@@ -154,10 +154,10 @@ def test_refusals_come_back_as_flash_messages(workflow_app: Flask) -> None:
     # 409: a stale version
     resp = head.post(url, data={"version": version + 5, "f_escalation_reason": "x"}, follow_redirects=True)
     assert "操作冲突" in flashes(resp.get_data(as_text=True))
-    # 403: a mediator may not escalate
-    resp = client(workflow_app, "mediator_t1s1").post(url, data={"version": version, "f_escalation_reason": "x"})
+    # 403: a registrar may not escalate (roles.yaml grants it no transition of this kind)
+    resp = client(workflow_app, "registrar_t1s1").post(url, data={"version": version, "f_escalation_reason": "x"})
     assert resp.status_code == 302
-    assert "无权操作" in flashes(client_follow(workflow_app, "mediator_t1s1", url, version))
+    assert "无权操作" in flashes(client_follow(workflow_app, "registrar_t1s1", url, version))
     # English
     resp = client(workflow_app, "station_head_t1s1", "en").post(url, data={"version": version}, follow_redirects=True)
     assert "Requirements missing" in flashes(resp.get_data(as_text=True))
