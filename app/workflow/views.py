@@ -234,29 +234,25 @@ class WorkflowView(BaseView):
             page_no = 1
         return page_no, (page_no - 1) * per_page
 
-    @expose("/inbox")
-    @has_access
-    def inbox(self) -> Any:
-        per_page = 50
+    def _case_list(self, query: Any, template: str, title: Any, per_page: int) -> Any:
+        """One page of a scoped case list (inbox, overdue) with the organisations' names."""
         page_no, offset = self._paging(per_page)
         session = _session()
         ctx = context()
-        data = queries.inbox(session, _principal(), limit=per_page, offset=offset, ctx=ctx)
+        data = query(session, _principal(), limit=per_page, offset=offset, ctx=ctx)
         orgs = _org_names(session, ctx, [i["current_org_id"] for i in data["items"]])
-        return self.page("inbox.html", title=_("My inbox"), data=data, orgs=orgs, page_no=page_no,
+        return self.page(template, title=title, data=data, orgs=orgs, page_no=page_no,
                          pages=max(1, -(-data["total"] // per_page)))
+
+    @expose("/inbox")
+    @has_access
+    def inbox(self) -> Any:
+        return self._case_list(queries.inbox, "inbox.html", _("My inbox"), 50)
 
     @expose("/overdue")
     @has_access
     def overdue(self) -> Any:
-        per_page = 100
-        page_no, offset = self._paging(per_page)
-        session = _session()
-        ctx = context()
-        data = queries.overdue(session, _principal(), limit=per_page, offset=offset, ctx=ctx)
-        orgs = _org_names(session, ctx, [i["current_org_id"] for i in data["items"]])
-        return self.page("overdue.html", title=_("Overdue cases"), data=data, orgs=orgs, page_no=page_no,
-                         pages=max(1, -(-data["total"] // per_page)))
+        return self._case_list(queries.overdue, "overdue.html", _("Overdue cases"), 100)
 
     @expose("/funnel")
     @has_access

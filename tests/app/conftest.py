@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -31,15 +32,22 @@ def run_setup(app: Flask, *args: str) -> str:
     return result.output
 
 
-@pytest.fixture(scope="session")
-def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    with private_database(tmp_path_factory.mktemp("demo")) as uri:
+@contextmanager
+def set_up_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Flask]:
+    """An app on a private database, set up exactly as `make run` does; disposed afterwards."""
+    with private_database(tmp_path_factory.mktemp(name)) as uri:
         app = make_app(uri)
         run_setup(app)
         yield app
         with app.app_context():
             app.appbuilder.sm.session.remove()
             app.appbuilder.sm.session.get_bind().dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    with set_up_app(tmp_path_factory, "demo") as app:
+        yield app
 
 
 def login(client: FlaskClient, username: str = "admin", password: str = PASSWORD) -> None:
@@ -72,10 +80,5 @@ def csrf_token(html: str) -> str:
 @pytest.fixture(scope="session")
 def workflow_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """A demo app of its own for the workflow tests, which add and move cases (demo_app stays as set up)."""
-    with private_database(tmp_path_factory.mktemp("workflow")) as uri:
-        app = make_app(uri)
-        run_setup(app)
+    with set_up_app(tmp_path_factory, "workflow") as app:
         yield app
-        with app.app_context():
-            app.appbuilder.sm.session.remove()
-            app.appbuilder.sm.session.get_bind().dispose()
