@@ -45,9 +45,10 @@ with _gc_paused():
     from generator.builders.views import L, build_views
     from generator.spec import AppSpec
 
-    from . import audit_listener, settings, stamps
+    from app import settings, stamps
+    from app.audit import listener as audit_listener
     from .registry import Registry, registry_for
-    from .routing import LazyBuilderRule
+    from app.ui.routing import LazyBuilderRule
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -92,7 +93,7 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
     db.init_app(app)
     CSRFProtect().init_app(app)  # before the APIs are added (fab5-notes gotcha 10)
     with app.app_context():
-        from .home import JiefenIndexView
+        from app.ui.home import JiefenIndexView
 
         appbuilder = AppBuilder(indexview=JiefenIndexView, update_perms=bool(app.config.get("FAB_UPDATE_PERMS")))
         appbuilder.init_app(app, db.session)
@@ -102,22 +103,26 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
         stamps.install(db.session)
         from generator.builders.datamodel import set_access_hook
 
-        from .access import Access, dispatch
+        from app.access.rules import Access, dispatch
 
         app.extensions["jiefen_access"] = Access(spec, reg.models, reg.user_org, appbuilder.sm.user_model)
         set_access_hook(dispatch)
+        from app.access.rules import org_of_actor
+        from app.audit import log as audit_log
+
+        audit_log.set_org_of_actor(org_of_actor)
         audit_listener.install(db.session)
         _register(appbuilder, spec, reg)
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
         if refusals and not _checking_deploy():
             raise ProductionRefused("生产环境拒绝启动 / refusing to start in production:\n- " + "\n- ".join(refusals))
-    from . import jinja_i18n
-    from .navbar import navbar_menu
+    from app.ui import jinja_i18n
+    from app.ui.navbar import navbar_menu
 
     jinja_i18n.install(app)
     app.jinja_env.globals["jf_navbar_menu"] = navbar_menu
     app.before_request(_no_fab_file_downloads)
-    from . import denials
+    from app.audit import denials
 
     denials.install(app)
     from . import hardening
@@ -154,7 +159,7 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
             appbuilder.add_view(view, f"menu_{ent.name}", label=L(ent.label), category=category,
                                 category_label=L(menu.label), icon="fa-table", category_icon=menu.icon or "")
             appbuilder.add_api(api)
-    from . import audit_views
+    from app.audit import views as audit_views
 
     audit_views.register(appbuilder, reg)
     if reg.workflow is not None:

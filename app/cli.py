@@ -13,7 +13,8 @@ from flask.cli import with_appcontext
 
 from generator.builders.permissions import desired_permissions
 
-from . import audit, settings
+from app import settings
+from app.audit import log as audit
 
 
 def register_cli(app: Flask) -> None:
@@ -118,7 +119,7 @@ def sync_roles_command() -> None:
 def setup_command(demo: bool) -> None:
     """建库/升级、同步权限与角色、加载参考数据和演示数据 / create or upgrade the DB, sync permissions,
     roles, reference and demo data."""
-    from .demo import create_accounts, demo_accounts, load_demo, load_reference
+    from app.demo.loader import create_accounts, demo_accounts, load_demo, load_reference
 
     appbuilder = current_app.appbuilder
     reg = current_app.extensions["jiefen"]
@@ -146,7 +147,7 @@ def setup_command(demo: bool) -> None:
 @with_appcontext
 def demo_accounts_command() -> None:
     """打印演示账号：用户名、角色、组织编码、组织名称 / print the demo accounts as TSV."""
-    from .demo import demo_accounts
+    from app.demo.loader import demo_accounts
 
     reg = current_app.extensions["jiefen"]
     session = current_app.appbuilder.sm.session

@@ -51,19 +51,19 @@ class Registry:
         from .schema_sync import sync  # imports Alembic (~0.07 s): only when a comparison runs
 
         plan = sync(engine, self.metadata)
-        from .audit import ensure_append_only
+        from app.audit.log import ensure_append_only
 
         ensure_append_only(engine)  # PostgreSQL: triggers refuse UPDATE/DELETE of jf_audit_log
         schema_state.remember(engine, current)
         return plan
 
     def hooks(self) -> Hooks:
-        from .forms_validation import marshmallow_validator, wtforms_validators
-        from .formatting import format_value
-        from .masking import mask_for_display
+        from app.access.validation import marshmallow_validator, wtforms_validators
+        from app.access.formatting import format_value
+        from app.access.masking import mask_for_display
 
-        from .api_base import JiefenModelApi
-        from .view_base import JiefenModelView
+        from app.ui.model_api import JiefenModelApi
+        from app.ui.model_view import JiefenModelView
 
         enums = self.spec.enums
         return Hooks(view_base=JiefenModelView, api_base=JiefenModelApi, format_value=format_value,
@@ -72,7 +72,7 @@ class Registry:
                      mask_value=mask_for_display)
 
     def has_demo_accounts(self, session: Session) -> bool:
-        from .demo import DEMO_MARKER_ORG_CODE
+        from app.demo.markers import DEMO_MARKER_ORG_CODE
 
         org = self.models[self.spec.org_tree.entity]
         code_field = next((f.name for f in self.spec.entities[self.spec.org_tree.entity].fields.values()
@@ -98,7 +98,7 @@ def registry_for(spec: AppSpec) -> Registry:
         models = build_models(spec, Base)
         from .accounts import build_user_org
 
-        from .audit import build_audit_log
+        from app.audit.log import build_audit_log
 
         user_org = build_user_org(Base, models[spec.org_tree.entity])
         from .hardening.models import build_security_tables

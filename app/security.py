@@ -45,7 +45,7 @@ class JiefenSecurityManager(SecurityManager):
     def __init__(self, appbuilder: Any) -> None:
         super().__init__(appbuilder)
         # Account screens through the scoped data interface: a station or township head manages
-        # only the accounts placed in their organisations (app/access.py ``_user_clause``).
+        # only the accounts placed in their organisations (app/access/rules.py ``_user_clause``).
         from generator.builders.datamodel import JiefenInterface
 
         self.userdbmodelview.datamodel = JiefenInterface(self.user_model)
@@ -139,7 +139,7 @@ class JiefenSecurityManager(SecurityManager):
     def menu_cache_key(self) -> Optional[Tuple[frozenset, frozenset]]:
         """What ``has_access("menu_access", <any menu>)`` answers from in THIS request, or None.
 
-        For the navbar cache (``app/navbar.py``): the builtin role names the user holds and the
+        For the navbar cache (``app/ui/navbar.py``): the builtin role names the user holds and the
         ``menu_access`` view names of their DB grants, both from this request's grants.  None
         whenever ``has_access`` would take another path than ``_has_view_access`` with our
         grants (no request, API-key user, anonymous/JWT, missing or inactive user).

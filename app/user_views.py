@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired
 
 from generator.builders.views import lang
 
-from .formatting import EMPTY
+from app.access.formatting import EMPTY
 
 __all__ = ["JiefenUserDBModelView", "format_active", "format_groups", "format_roles"]
 
@@ -72,7 +72,7 @@ def format_groups(value: Any) -> str:
 # ---------------------------------------------------------------- who may place whom where
 
 def _principal() -> Any:
-    from .access import current
+    from app.access.rules import current
 
     access = current()
     return (access, access.principal()) if access is not None else (None, None)
@@ -138,7 +138,7 @@ class UserDBModelView(_FabUserDBModelView):
     * the **role picker offers only the roles the editor may assign** (``can_assign``); a role the
       account already holds and the editor may not grant is kept as it is;
     * the list and every page are limited to accounts in the editor's organisations (the data
-      interface is the scoped one, app/access.py ``_user_clause``).
+      interface is the scoped one, app/access/rules.py ``_user_clause``).
     """
 
     formatters_columns = {

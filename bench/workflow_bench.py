@@ -55,7 +55,7 @@ def overrides(uri: str) -> dict[str, Any]:
 
 def load_histories(session: Any, ctx: Any, seed: int = 11, batch: int = 10000) -> int:
     """History rows for every case along the route to its state, ending before TODAY."""
-    from app.workflow.demo import routes
+    from app.demo.cases import routes
 
     rng = random.Random(seed)
     wf = ctx.wf

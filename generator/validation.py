@@ -1,6 +1,6 @@
 """Value checks for spec fields: Chinese ID numbers, credit codes, phones, mails, URLs.
 
-Pure Python, no Flask: the form layer (``app/forms_validation.py``), the API
+Pure Python, no Flask: the form layer (``app/access/validation.py``), the API
 layer and imports all call :func:`field_problems`, so a value is judged the
 same way everywhere and every message is written once, here, in both
 languages.

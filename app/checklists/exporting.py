@@ -16,9 +16,9 @@ from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from ..exporting import safe_cell
-from ..formatting import EMPTY
-from ..masking import masked
+from app.ui.exporting import safe_cell
+from app.access.formatting import EMPTY
+from app.access.masking import masked
 
 FILL = {"pass": "C6EFCE", "basic": "FFEB9C", "fail": "FFC7CE", "not_applicable": "E7E6E6",
         "expired": "F4B084", "not_rated": "FFFFFF"}

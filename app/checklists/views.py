@@ -5,7 +5,7 @@ Permissions: every page needs ``can_read`` on ``inspection`` (roles.yaml ``inspe
 the Excel exports need ``can_export`` on ``inspection``; recording needs the checklist grants
 (``five_essentials.inspect`` to record, ``.submit`` to submit, ``.rectify`` to answer a
 rectification, ``.close`` to close or re-inspect one).  Rows follow the data scopes of
-``app/access.py``: an inspection, rectification or evidence file out of scope answers 404.
+``app/access/rules.py``: an inspection, rectification or evidence file out of scope answers 404.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from generator.builders.views import lang
 
-from .. import access as access_mod
-from .. import audit
+from app.access import rules as access_mod
+from app.audit import log as audit
 from . import exporting, rules, storage
 from .service import Refused, Tracker, visible_orgs
 

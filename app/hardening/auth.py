@@ -26,7 +26,7 @@ LOCKED = "_jf_login_locked"
 
 
 def _audit(event: str, **kw: Any) -> None:
-    from app import audit
+    from app.audit import log as audit
 
     try:
         audit.record(event, **kw)

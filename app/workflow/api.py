@@ -30,8 +30,8 @@ from flask_appbuilder.api import BaseApi
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 
-from .. import access as access_mod
-from ..api_base import IncidentMixin
+from app.access import rules as access_mod
+from app.ui.model_api import IncidentMixin
 from . import deadlines as dl
 from . import engine, queries
 from .common import BadInput, WorkflowError

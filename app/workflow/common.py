@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from generator import names
 from generator.spec import AppSpec, Role, Workflow
 
-from ..access import UNRESTRICTED, Access, Principal
+from app.access.rules import UNRESTRICTED, Access, Principal
 from .calendar import WorkCalendar, calendar_for
 
 

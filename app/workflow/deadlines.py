@@ -306,7 +306,7 @@ def extend(session: Any, case_id: int, deadline: str, days: Any, reason: Optiona
     this run stay within ``max_days`` (422).  Writes the extension, the audit row and the derived
     rows in one transaction (committed unless ``commit=False``); any refusal changes nothing.
     """
-    from .. import audit
+    from app.audit import log as audit
 
     ctx = ctx or context()
     at = now_ or now()

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from generator import names
 from generator.spec import Assign, Effect, Field
 
-from ..access import Principal
+from app.access.rules import Principal
 from .common import BadInput, Ctx
 
 

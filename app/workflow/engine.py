@@ -47,7 +47,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from generator import names
 from generator.spec import Transition
 
-from ..access import Principal
+from app.access.rules import Principal
 from . import deadlines as dl
 from . import effects, guards
 from .common import (BadInput, CaseNotFound, Ctx, GuardFailed, TransitionForbidden, TransitionNotFound,
@@ -207,7 +207,7 @@ def perform(session: Any, case_id: int, transition: str, *, principal: Principal
                "actor_roles": ",".join(r.name for r in roles)[:256], "at": at, "comment": comment,
                "data": json.dumps(record, ensure_ascii=False, default=_json) if record else None}
         history_id = session.execute(insert(h).returning(h.id), [row]).scalar()
-        from .. import audit
+        from app.audit import log as audit
 
         audit.record_in(session.connection(), "transition", entity=ctx.wf.entity, record_id=case.id,
                         changes={"state": [source, t.target]},
@@ -319,7 +319,7 @@ def history(session: Any, case_id: int, ctx: Optional[Ctx] = None) -> list[dict[
 
 
 def readable_case(session: Any, case_id: int, principal: Principal, ctx: Optional[Ctx] = None) -> Any:
-    """The case row if ``principal`` may read it (app/access.py rules), else CaseNotFound."""
+    """The case row if ``principal`` may read it (app/access/rules.py rules), else CaseNotFound."""
     ctx = ctx or context()
     m = ctx.case_model
     clause = ctx.access.clause(m, "read", p=principal)

@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 from sqlalchemy import and_, false, func, or_, select
 
-from ..access import Principal
+from app.access.rules import Principal
 from . import deadlines as dl
 from .common import Ctx, context, role_scope
 

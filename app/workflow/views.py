@@ -8,7 +8,7 @@
     GET  /workflow/diagram                        the workflow's state diagram (vendored mermaid)
 
 The case panel itself is part of the generated detail page of the workflow's entity
-(``case_panel`` below, called by app/view_base.py; template jiefen/workflow/case_panel.html).
+(``case_panel`` below, called by app/ui/model_view.py; template jiefen/workflow/case_panel.html).
 
 Permissions: every list page and form needs ``can_read`` on ``dispute_case`` (what roles.yaml
 grants for reading cases; the same permission set as the REST API of app/workflow/api.py); the
@@ -32,7 +32,7 @@ from generator.builders.permissions import ACCESS_MATRIX_VIEW, WORKFLOW_DIAGRAM_
 from generator.builders.views import lang
 from generator.spec import Label
 
-from .. import access as access_mod
+from app.access import rules as access_mod
 from . import deadlines as dl
 from . import engine, queries
 from .common import WorkflowError, context

@@ -24,7 +24,7 @@
    (``autoescape``) instead of acting as wildcards.  Filter argument names (``ct``, ``sw``…)
    are unchanged, so ``_flt_<i>_<col>`` URLs and REST ``opr`` values keep working.
 
-3. **Every query and write is scoped** by the app's access module (``app/access.py``), which
+3. **Every query and write is scoped** by the app's access module (``app/access/rules.py``), which
    the interface asks through a hook (``set_access_hook``) so the generator stays free of
    Flask: ``_apply_inner_all`` (list, count, get, pickers, exports, REST) adds the row clause
    for "read"; ``add``/``edit``/``delete`` flush, let the hook check the written row, and
@@ -86,7 +86,7 @@ class LikeFilterConverter(fab.SQLAFilterConverter):
         return list(found) if found is not None else None
 
 
-# The app's access module plugs in here (app/access.py); None = no row rules (tests of the
+# The app's access module plugs in here (app/access/rules.py); None = no row rules (tests of the
 # builder alone, scripts).  Signature: hook(event, interface, query_or_item, **kw).
 _ACCESS_HOOK: Optional[Any] = None
 

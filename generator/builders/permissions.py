@@ -21,7 +21,7 @@ SELF_SERVICE: frozenset[Permission] = frozenset({
 })
 
 
-# ``grants.system`` → the FAB permissions of the system pages (app/audit_views.py registers them
+# ``grants.system`` → the FAB permissions of the system pages (app/audit/views.py registers them
 # under these names; the names are CamelCase so no snake_case entity can ever collide with them).
 AUDIT_LOG_VIEW = "AuditLog"
 ACCESS_MATRIX_VIEW = "AccessMatrix"
@@ -50,7 +50,7 @@ def menu_category(menu: str) -> str:
 
 
 # A role that may grant roles (``can_assign``) manages the accounts of its organisations:
-# list, show, add and edit on FAB's user screens (never delete; rows limited by app/access.py).
+# list, show, add and edit on FAB's user screens (never delete; rows limited by app/access/rules.py).
 ACCOUNT_ADMIN: frozenset[Permission] = frozenset({
     ("can_list", "UserDBModelView"), ("can_show", "UserDBModelView"), ("can_add", "UserDBModelView"),
     ("can_edit", "UserDBModelView"), ("menu_access", "List Users"),

@@ -435,7 +435,7 @@ def test_api_field_info_has_no_catalogue_header(app: Flask) -> None:
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=cmd", "\r=x"])
 def test_export_cells_that_would_run_as_formulas_are_escaped(text: str) -> None:
-    from app.exporting import safe_cell
+    from app.ui.exporting import safe_cell
 
     assert safe_cell(text) == "'" + text
     assert safe_cell("调解成功") == "调解成功" and safe_cell(12) == 12

@@ -13,9 +13,9 @@ from flask_login import login_user
 from sqlalchemy import create_engine, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from app import audit
-from app.audit_listener import AuditLogAppendOnly
-from app.audit_views import history
+from app.audit import log as audit
+from app.audit.listener import AuditLogAppendOnly
+from app.audit.views import history
 from generator import load
 from tests.support.database import normalise, throwaway_schema
 

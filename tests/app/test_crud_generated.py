@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from generator import load, names
-from app.formatting import pii_mask
+from app.access.formatting import pii_mask
 from generator.spec import AppSpec
 from tests.support.payloads import payload
 
@@ -172,7 +172,7 @@ def test_rest_api_create_read_update_delete(demo_app: Flask, entity: str) -> Non
         assert resp.status_code == 200, resp.get_json()
         shown = client.get(f"{base}{pk}", headers=auth).get_json()["result"][field]
         f = SPEC.entities[entity].fields[field]
-        # personal data leaves the API masked (app/masking.py); the stored value is the new one
+        # personal data leaves the API masked (app/access/masking.py); the stored value is the new one
         assert shown == (pii_mask(f.pii, "接口修改") if f.pii else "接口修改")
         session = demo_app.appbuilder.sm.session
         session.expire_all()

@@ -1,4 +1,4 @@
-"""Reference data, demo data and demo accounts (app/demo.py, app/accounts.py) on in-memory SQLite.
+"""Reference data, demo data and demo accounts (app/demo/loader.py, app/accounts.py) on in-memory SQLite.
 
 Models are built from the shipped config on a fresh ``DeclarativeBase`` (as in
 test_models_builder.py); FAB's security tables (``ab_user`` …) come from FAB's own
@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmake
 from sqlalchemy.pool import StaticPool
 
 from app.accounts import build_user_org
-from app.demo import (BASE_DATE, DEMO_CODE_PREFIX, DEMO_ENTITIES, DEMO_MARKER_ORG_CODE, DEMO_TAG, DemoAccount,
+from app.demo.loader import (BASE_DATE, DEMO_CODE_PREFIX, DEMO_ENTITIES, DEMO_MARKER_ORG_CODE, DEMO_TAG, DemoAccount,
                       create_accounts, demo_accounts, demo_org_plan, load_demo, load_reference, make_id_number,
                       make_uscc)
 from generator import load, names
@@ -443,7 +443,7 @@ def test_create_accounts_refuses_unknown_org(built: Built) -> None:
 
 
 def test_demo_today_is_this_weeks_monday_unless_set() -> None:
-    from app.demo import demo_today
+    from app.demo.loader import demo_today
 
     assert demo_today("", dt.date(2026, 11, 29)) == dt.date(2026, 11, 23)  # a Sunday → its Monday
     assert demo_today("", dt.date(2026, 11, 23)) == dt.date(2026, 11, 23)

@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 import pytest
 
-from app.formatting import EMPTY, format_date, format_datetime, format_decimal, format_value, pii_mask
+from app.access.formatting import EMPTY, format_date, format_datetime, format_decimal, format_value, pii_mask
 from generator.source import Source
 from generator.spec import Enum, Field, Label
 from generator.validation import MESSAGES
@@ -157,7 +157,7 @@ from flask_babel import Babel  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 from wtforms import BooleanField, DateField, DecimalField, Form, IntegerField, StringField  # noqa: E402
 
-from app import forms_validation as fv  # noqa: E402
+from app.access import validation as fv  # noqa: E402
 
 ID_W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 GOOD_ID = "42022219900307123" + "10X98765432"[sum(int(c) * w for c, w in zip("42022219900307123", ID_W)) % 11]

@@ -93,7 +93,7 @@ def test_fab_extraction_finds_its_strings() -> None:
 def test_every_fab_msgid_has_a_zh_translation() -> None:  # (a)
     zh = effective_zh()
     missing = sorted(i for i in extracted(str(FAB)) if not zh.get(i))
-    assert not missing, f"{len(missing)} FAB msgids without zh (add them to app/i18n_msgids.py, " \
+    assert not missing, f"{len(missing)} FAB msgids without zh (add them to app/ui/i18n_msgids.py, " \
                         f"run scripts/i18n.sh, translate): {missing}"
 
 

@@ -6,12 +6,12 @@ Classes:
 * ``self``         any signed-in user, about their own account (logout, own password/profile);
 * ``entity``       a generated screen or REST endpoint: its method maps onto one entity action
                    (read/create/update/delete/export) that roles.yaml grants, and every row it
-                   touches goes through app/access.py;
+                   touches goes through app/access/rules.py;
 * ``admin``        FAB's account/role screens and the system pages: permission-checked, granted
                    by roles.yaml (``admin`` roles, ``grants.system``).
 
 Hand-written pages over entity rows (the workflow and the 五有 tracker, ``ENTITY_PAGES``) count
-as ``entity``: each method needs one entity permission and reaches rows through app/access.py.
+as ``entity``: each method needs one entity permission and reaches rows through app/access/rules.py.
 
 A new route (a new view, an upgrade of FAB adding an endpoint) must be added here on
 purpose, with its class, before the suite passes again.  Anonymous requests to every
@@ -41,7 +41,7 @@ SELF = {"AuthDBView.logout", "ResetMyPasswordView.this_form_get", "ResetMyPasswo
 ADMIN_CLASSES = {"UserDBModelView", "RoleModelView", "UserGroupModelView", "ResetPasswordView",
                  "AuditLogView", "AccessMatrixView", "OpenApi", "SwaggerView", "WorkflowDiagramView"}
 # Hand-written pages and APIs over entity rows: each method needs one entity permission
-# (``method_permission_name``) and reaches rows only through app/access.py scopes.
+# (``method_permission_name``) and reaches rows only through app/access/rules.py scopes.
 ENTITY_PAGES = {
     # the case workflow (app/workflow/api.py, app/workflow/views.py): can_read on dispute_case,
     # then the engine's transition grant, scope, version and guards

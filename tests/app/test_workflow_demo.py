@@ -9,7 +9,7 @@ from collections import defaultdict
 from flask import Flask
 from sqlalchemy import select
 
-from app.demo import BASE_DATE
+from app.demo.loader import BASE_DATE
 from tests.support import workflow as wfs
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from generator.builders.models import EnumValueError
 
-from . import access as access_mod
-from . import masking
+from app.access import rules as access_mod
+from app.access import masking
 
 SAVE_CONFLICT = _l("Not saved: a unique value is already in use, or a referenced record does not exist. "
                    "Please correct it and try again.")
@@ -73,7 +73,7 @@ class JiefenModelView(ModelView):
     @has_access
     def reveal(self, pk: Any) -> Any:
         """显示个人信息明文：一次明确的操作，记入审计日志。"""
-        from .revealing import reveal_record
+        from app.access.reveal import reveal_record
 
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
         if item is None:
@@ -88,7 +88,7 @@ class JiefenModelView(ModelView):
     @has_access
     def export(self) -> Any:
         """导出当前筛选结果为 Excel（按数据范围过滤，个人信息脱敏，记入审计日志）。"""
-        from .exporting import export_view
+        from app.ui.exporting import export_view
 
         return export_view(self)
 
@@ -98,7 +98,7 @@ class JiefenModelView(ModelView):
         done = 0
         for item in items if isinstance(items, list) else [items]:
             if item is None:  # a missing id or a row out of scope: the same to the user, audited
-                from .denials import note
+                from app.audit.denials import note
 
                 note("action on a row out of scope or missing", self.jf_entity.name if self.jf_entity else None)
                 continue

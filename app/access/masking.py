@@ -17,7 +17,7 @@ from flask import g, has_request_context
 
 from generator.spec import Entity, Field, Role
 
-from .formatting import EMPTY, pii_mask
+from app.access.formatting import EMPTY, pii_mask
 
 _REVEAL = "_jf_reveal_entity"
 

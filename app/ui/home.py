@@ -32,7 +32,7 @@ def _workflow_cards(session: Any, principal: Any) -> Optional[dict[str, Any]]:
     reg = current_app.extensions["jiefen"]
     if reg.workflow is None or not _may("can_read", "dispute_case"):
         return None
-    from .workflow import queries
+    from app.workflow import queries
 
     inbox = queries.inbox(session, principal, limit=5)
     late = queries.overdue(session, principal, limit=1)
@@ -43,9 +43,9 @@ def _workflow_cards(session: Any, principal: Any) -> Optional[dict[str, Any]]:
 def _checklist_cards(session: Any) -> Optional[dict[str, Any]]:
     if not _may("can_read", "inspection"):
         return None
-    from .access import current
-    from .checklists.service import visible_orgs
-    from .checklists.status import tracker
+    from app.access.rules import current
+    from app.checklists.service import visible_orgs
+    from app.checklists.status import tracker
 
     trackers = current_app.extensions.get("jiefen_checklists") or {}
     if not trackers:
@@ -63,7 +63,7 @@ class JiefenIndexView(IndexView):
     def index(self) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for(current_app.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        from .access import current
+        from app.access.rules import current
 
         access = current()
         principal = access.principal() if access is not None else None
@@ -78,7 +78,7 @@ class JiefenIndexView(IndexView):
             session.rollback()
         from generator.builders.views import lang
 
-        from .workflow.views import tier_label
+        from app.workflow.views import tier_label
 
         from generator import names
 

@@ -19,8 +19,8 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from sqlalchemy.exc import IntegrityError
 
-from . import access as access_mod
-from . import masking
+from app.access import rules as access_mod
+from app.access import masking
 
 SERVER_SET = ("由系统设置，不能在请求中提交 / set by the server, not accepted in a request: ")
 INTEGRITY_MESSAGE = "数据冲突：与已有记录重复，或仍被其他记录引用 / conflict: duplicates an existing record or is still referenced"
@@ -58,7 +58,7 @@ class IncidentMixin:
         import sys
         import uuid
 
-        from .hardening.errors import MESSAGES
+        from app.hardening.errors import MESSAGES
 
         incident = uuid.uuid4().hex[:12]
         exc = sys.exc_info()[1]
@@ -123,7 +123,7 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
     def _put(self, pk: Any) -> Any:
         """FAB's ``put_headless`` with the payload applied under ``no_autoflush``: loading a
         related id queries the session, and an autoflush there would write half the change
-        before the access check has seen the stored row (app/access.py)."""
+        before the access check has seen the stored row (app/access/rules.py)."""
         from marshmallow import ValidationError
 
         item = self.datamodel.get(pk, self._base_filters)
@@ -191,7 +191,7 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
             404:
               $ref: '#/components/responses/404'
         """
-        from .revealing import reveal_record
+        from app.access.reveal import reveal_record
 
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:

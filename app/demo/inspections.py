@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from generator.spec import AppSpec
 
-from . import rules
-from .definitions import Definition, Versions
-from .service import Tracker
+from app.checklists import rules
+from app.checklists.definitions import Definition, Versions
+from app.checklists.service import Tracker
 
 PLANS = ("pass", "basic", "pass", "fail", "expired", "pass", "history", "basic_answered", "pass", "never",
          "fail_overdue", "pass")
@@ -43,7 +43,7 @@ def _evidence(session: Any, t: Tracker, insp: Any, on: _dt.date) -> None:
     """Two evidence files on the inspection (plaque photo, seal impression) at fixed keys."""
     from flask import has_app_context
 
-    from . import storage
+    from app.checklists import storage
 
     if not has_app_context():
         return
@@ -99,7 +99,7 @@ def _visit(session: Any, t: Tracker, org: Any, kind: str, on: _dt.date, fail: tu
 def load(session: Any, spec: AppSpec, models: Mapping[str, type], today: _dt.date | None = None) -> int:
     if "five_essentials" not in spec.checklists or "inspection" not in models:
         return 0
-    from ..demo import BASE_DATE
+    from app.demo.markers import BASE_DATE
 
     today = today or BASE_DATE
     t = Tracker(spec, models, Versions(spec.checklists, table=None))

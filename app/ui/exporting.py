@@ -21,9 +21,9 @@ from openpyxl import Workbook
 from generator.builders.views import lang
 from generator.spec import Entity
 
-from . import audit
-from .formatting import EMPTY, format_value
-from .masking import masked
+from app.audit import log as audit
+from app.access.formatting import EMPTY, format_value
+from app.access.masking import masked
 
 MAX_ROWS = 50_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -2,7 +2,7 @@
 
 * FAB refuses a screen with 403 or a redirect to the login page for a signed-in user, and an
   API call with 403: seen here on the way out (``after_request``).
-* The access module refuses writes out of scope (app/access.py ``AccessRefused``): it notes
+* The access module refuses writes out of scope (app/access/rules.py ``AccessRefused``): it notes
   the reason on ``g`` and the row is written here, after the request's own transaction was
   rolled back (a second connection writing while the first holds SQLite's write lock would
   wait for it).
@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from . import audit
+from app.audit import log as audit
 
 _NOTE = "_jf_denial"
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from generator.spec import Entity, Field
 
-from . import audit, masking
-from .access import current
+from app.audit import log as audit
+from app.access import masking
+from app.access.rules import current
 
 
 def reveal_record(ent: Entity, item: Any) -> tuple[Field, ...]:

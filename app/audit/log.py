@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import Column, DateTime, Index, Integer, String, Text, insert
@@ -46,7 +46,7 @@ def build_audit_log(base: type) -> type:
         "__tablename__": TABLE,
         "__module__": names.MODELS_MODULE,
         "__qualname__": CLASS_NAME,
-        "__doc__": "Append-only audit trail (app/audit.py); never updated or deleted.",
+        "__doc__": "Append-only audit trail (app/audit/log.py); never updated or deleted.",
         "id": Column(Integer, primary_key=True),
         "at": Column(DateTime, nullable=False, index=True),
         "event": Column(String(32), nullable=False, index=True),
@@ -81,13 +81,21 @@ def _who() -> dict[str, Any]:
     if user is not None and getattr(user, "is_authenticated", False):
         out["user_id"] = user.id
         out["username"] = user.username
-        from .access import current
-
-        access = current()
-        principal = access.principal() if access is not None else None
-        if principal is not None:
-            out["org_id"] = principal.org_id
+        org_id = _ORG_OF_ACTOR() if _ORG_OF_ACTOR is not None else None
+        if org_id is not None:
+            out["org_id"] = org_id
     return out
+
+
+# Who the acting user's organisation is belongs to the access rules (app/access), which themselves
+# write audit rows (reveals, denials): the app plugs the answer in here (``set_org_of_actor``) so
+# the audit trail never imports the access package.
+_ORG_OF_ACTOR: Optional[Callable[[], Optional[int]]] = None
+
+
+def set_org_of_actor(source: Optional[Callable[[], Optional[int]]]) -> None:
+    global _ORG_OF_ACTOR
+    _ORG_OF_ACTOR = source
 
 
 def _row(event: str, entity: Optional[str], record_id: Any, changes: Optional[Mapping[str, Any]],
@@ -160,7 +168,7 @@ def ensure_append_only(bind: Any) -> bool:
 
     Idempotent (the function is replaced, each trigger created only when missing); ``bind`` is an
     engine or a connection (its transaction is used).  Returns False on other databases, where the
-    ORM guard in app/audit_listener.py is the only barrier.
+    ORM guard in app/audit/listener.py is the only barrier.
     """
     from sqlalchemy import text
 

@@ -50,13 +50,13 @@ _MEMO = "_jf_principal"
 class AccessRefused(Exception):
     """A write the user's scope does not allow.  ``status`` is what the API answers.
 
-    Raising one notes a ``denied`` audit event, written after the request (app/denials.py)."""
+    Raising one notes a ``denied`` audit event, written after the request (app/audit/denials.py)."""
 
     def __init__(self, message: str, status: int = 400, entity: Optional[str] = None, record_id: Any = None) -> None:
         super().__init__(message)
         self.status = status
         if has_request_context():
-            from .denials import note
+            from app.audit.denials import note
 
             note(f"scope: {message}", entity, record_id)
 
@@ -349,6 +349,13 @@ def current() -> Optional[Access]:
     if not has_app_context():
         return None
     return current_app.extensions.get("jiefen_access")  # type: ignore[no-any-return]
+
+
+def org_of_actor() -> Optional[int]:
+    """The acting user's organisation (the audit trail records it with every row)."""
+    access = current()
+    principal = access.principal() if access is not None else None
+    return principal.org_id if principal is not None else None
 
 
 def dispatch(event: str, interface: Any, obj: Any, **kw: Any) -> Any:

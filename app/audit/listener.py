@@ -35,8 +35,8 @@ from sqlalchemy.orm.base import NO_VALUE as _NO_VALUE
 
 from generator import names
 
-from . import audit
-from .formatting import pii_mask
+from app.audit import log as audit
+from app.access.formatting import pii_mask
 
 SYSTEM_COLUMNS = frozenset({"id", "version", "created_on", "created_by_id", "changed_on", "changed_by_id"})
 _PENDING = "jf_audit_old"  # session.info key: {instance: {attr key: old value}} between the two events

@@ -42,26 +42,7 @@ __all__ = [
     "id_card_check_char", "make_id_number", "uscc_check_char", "make_uscc", "key_field",
 ]
 
-DEMO_MARKER_ORG_CODE = "YX-DEMO"        # the demo joint meeting, root of the demo tree; its presence = demo loaded
-DEMO_CODE_PREFIX = "YX-DEMO"
-DEMO_TAG = "（演示）"
-
-
-def demo_today(env: Optional[str] = None, today: Optional[dt.date] = None) -> dt.date:
-    """The demo's "today": ``DEMO_TODAY`` (YYYY-MM-DD) when set, else the Monday of this week.
-
-    Every demo date counts back from it, so a demo loaded now has a few cases overdue, due soon and
-    on time (a fixed date would make every case overdue a month later).  Loaded in the same week
-    (or with the same DEMO_TODAY), the demo is the same, record for record.
-    """
-    raw = os.environ.get("DEMO_TODAY", "") if env is None else env
-    if raw.strip():
-        return dt.date.fromisoformat(raw.strip())
-    today = today or dt.date.today()
-    return today - dt.timedelta(days=today.weekday())
-
-
-BASE_DATE = demo_today()                 # the demo's "today" (a Monday unless DEMO_TODAY says otherwise)
+from app.demo.markers import BASE_DATE, DEMO_CODE_PREFIX, DEMO_MARKER_ORG_CODE, DEMO_TAG, demo_today  # noqa: E402,F401
 BASE_DT = dt.datetime.combine(BASE_DATE, dt.time(17, 30))
 COUNTY_DIVISION = "420222"              # 阳新县
 DEMO_EMAIL_DOMAIN = "demo.jiefen.example.com"
@@ -452,7 +433,7 @@ def load_demo(session: Session, spec: AppSpec, models: Mapping[str, type], *, se
     30 enterprise stations, the 阳新鞋匠 room, 3 doorstep rooms), mediators on all three rosters,
     part-time mediators' 聘书, arbitrators, employers, ~120 cases with parties, claim items,
     transfers, sessions and agreements, mostly in early workflow states, at least one in every
-    state, each with its history (app/workflow/demo.py).  Flushes; the caller commits.
+    state, each with its history (app/demo/cases.py).  Flushes; the caller commits.
     """
     org_ent = spec.entities[spec.org_tree.entity]
     org_model = models[org_ent.name]
@@ -460,7 +441,7 @@ def load_demo(session: Session, spec: AppSpec, models: Mapping[str, type], *, se
     if session.scalar(select(org_model.id).where(getattr(org_model, okey) == DEMO_MARKER_ORG_CODE)) is None:  # type: ignore[attr-defined]
         _Demo(session, spec, models, random.Random(seed)).run()
         session.flush()
-        from .checklists import demo as checklist_demo
+        from app.demo import inspections as checklist_demo
 
         checklist_demo.load(session, spec, models)  # 五有 inspections and rectifications (issue #6)
         loaded = True
@@ -522,8 +503,8 @@ class _Demo:
         self.make_histories()
 
     def make_histories(self) -> None:
-        """Cases in every workflow state, each with its history (app/workflow/demo.py)."""
-        from .workflow import demo as workflow_demo
+        """Cases in every workflow state, each with its history (app/demo/cases.py)."""
+        from app.demo import cases as workflow_demo
 
         workflow_demo.load(self.s, self.spec, self.models, self.orgs, BASE_DT)
 

@@ -126,7 +126,7 @@ def visible_history(entity: str, record_id: Any) -> list[dict[str, Any]]:
     """The record's history on its detail page (the template global).
 
     Whoever may open the detail page sees its history: the page itself is reached only through
-    the scoped data interface (app/access.py), and the history's personal data is masked.  The
+    the scoped data interface (app/access/rules.py), and the history's personal data is masked.  The
     global log (every record, every user) stays with ``grants.system: [audit_log]``."""
     return history(entity, record_id)
 

@@ -1,6 +1,6 @@
 """Demo histories: every workflow state has a demo case, every demo case a plausible history.
 
-Called by app/demo.py at the end of ``load_demo`` (deterministic: its own ``random.Random``, the
+Called by app/demo/loader.py at the end of ``load_demo`` (deterministic: its own ``random.Random``, the
 demo's fixed "today").  The demo loader makes ~120 cases in the early states; here
 
 * a few of them are moved on into each state no demo case is in yet (arbitration, court,
@@ -110,13 +110,13 @@ def load(session: Any, spec: AppSpec, models: Mapping[str, type], orgs: Mapping[
         c.state = state
     session.flush()
 
-    from ..registry import registry_for
+    from app.registry import registry_for
 
     reg = registry_for(spec)
     if reg.models.get(wf.entity) is not case_model or reg.workflow is None:
         return 0  # a bare base without the workflow tables: states only
-    from .common import context
-    from . import deadlines
+    from app.workflow.common import context
+    from app.workflow import deadlines
 
     ctx = context(reg=reg)
     paths = routes(wf)
