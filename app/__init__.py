@@ -36,7 +36,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 with _gc_paused():
-    from flask import Flask, abort, request
+    from flask import Flask, abort, current_app, request
     from flask_appbuilder import AppBuilder
     from flask_appbuilder.models.sqla.base import SQLA
     from flask_wtf.csrf import CSRFProtect
@@ -101,16 +101,9 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
         if app.config.get("SCHEMA_SYNC", True):
             reg.sync_schema(db.engine)
         stamps.install(db.session)
-        from generator.builders.datamodel import set_access_hook
+        from app.access.install import install as install_boundary
 
-        from app.access.rules import Access, dispatch
-
-        app.extensions["jiefen_access"] = Access(spec, reg.models, reg.user_org, appbuilder.sm.user_model)
-        set_access_hook(dispatch)
-        from app.access.rules import org_of_actor
-        from app.audit import log as audit_log
-
-        audit_log.set_org_of_actor(org_of_actor)
+        install_boundary(app, reg, appbuilder.sm.user_model)
         audit_listener.install(db.session)
         _register(appbuilder, spec, reg)
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
@@ -125,6 +118,9 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
     from app.audit import denials
 
     denials.install(app)
+    from app.ui import requests as bad_requests
+
+    bad_requests.install(app)
     from . import hardening
 
     hardening.install(app)  # sessions, lockout, headers, CSRF origin check, error pages
@@ -150,7 +146,7 @@ def _no_fab_file_downloads() -> None:
 
 
 def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
-    classes = build_views(spec, reg.models, reg.hooks())
+    classes = build_views(spec, reg.models, reg.hooks(current_app.extensions["jiefen_presenter"]))
     menus = sorted(spec.menus.values(), key=lambda m: (m.order, m.name))
     for menu in menus:
         category = "Security" if menu.name == "system" else menu.name

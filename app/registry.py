@@ -57,19 +57,16 @@ class Registry:
         schema_state.remember(engine, current)
         return plan
 
-    def hooks(self) -> Hooks:
+    def hooks(self, presenter: Any = None) -> Hooks:
         from app.access.validation import marshmallow_validator, wtforms_validators
-        from app.access.formatting import format_value
-        from app.access.masking import mask_for_display
-
         from app.ui.model_api import JiefenModelApi
         from app.ui.model_view import JiefenModelView
 
         enums = self.spec.enums
-        return Hooks(view_base=JiefenModelView, api_base=JiefenModelApi, format_value=format_value,
+        return Hooks(view_base=JiefenModelView, api_base=JiefenModelApi,
+                     cell=presenter.cell if presenter is not None else None,
                      form_validators=lambda f: wtforms_validators(f, enums=enums),
-                     api_validators=lambda f: marshmallow_validator(f, enums=enums),
-                     mask_value=mask_for_display)
+                     api_validators=lambda f: marshmallow_validator(f, enums=enums))
 
     def has_demo_accounts(self, session: Session) -> bool:
         from app.demo.markers import DEMO_MARKER_ORG_CODE

@@ -97,7 +97,8 @@ def _entity(c: _Ctx, name: str, e: Mapping[str, Any]) -> s.Entity:
             max_length=f.get("max_length"), min_length=f.get("min_length"), min=f.get("min"), max=f.get("max"),
             pattern=f.get("pattern"), format=f.get("format"), enum=f.get("enum"), ref=f.get("ref"),
             on_delete=f.get("on_delete"), pii=f.get("pii"), default=f.get("default"),
-            help=_label(f.get("help")), readonly=f.get("readonly", False))
+            help=_label(f.get("help")), readonly=f.get("readonly", False),
+            writers=tuple(f["writers"]) if "writers" in f else None, process=f.get("process"))
     scope = None
     if "scope" in e:
         sc = e["scope"]
@@ -107,6 +108,7 @@ def _entity(c: _Ctx, name: str, e: Mapping[str, Any]) -> s.Entity:
         **c.at(base), name=name, label=_label(e["label"]), menu=e["menu"], fields=s.frozen_map(fields),
         scope=scope, description=_label(e.get("description")), order=e.get("order", 0),
         display=e.get("display"), reference=e.get("reference", False), list=_tuple(e.get("list")),
+        api_list=_tuple(e.get("api_list")),
         search=_tuple(e.get("search")), filters=_tuple(e.get("filters")), order_by=e.get("order_by"),
         unique_together=tuple(tuple(u) for u in e.get("unique_together", ())))
 

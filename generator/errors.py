@@ -140,6 +140,10 @@ CODES: dict[str, Code] = {
     "E315": Code("证据要求与类型不符", "evidence option does not fit its kind",
                  "证据类型 {kind} 不能{reason}", "evidence of kind {kind} cannot {reason_en}",
                  "{fix}", "{fix_en}"),
+    "E316": Code("未知的流程", "unknown process",
+                 "'{name}' 不是已定义的流程（workflows.yaml）或检查清单（checklists.yaml）",
+                 "'{name}' is not a workflow (workflows.yaml) or checklist (checklists.yaml)",
+                 "检查拼写{suggest}", "fix the spelling{suggest_en}"),
     # ---- E4xx: workflow graph and names
     "E401": Code("状态不可达", "unreachable state",
                  "流程 '{workflow}' 的状态 '{name}' 从初始状态 '{initial}' 无法到达",
@@ -199,6 +203,11 @@ CODES: dict[str, Code] = {
                  "角色 '{role}' 可以授予角色 '{other}'，而后者的数据范围（{other_scope}）大于自身（{scope}）",
                  "role '{role}' can assign '{other}', whose scope ({other_scope}) is wider than its own ({scope})",
                  "从 can_assign 中删除 '{other}'", "remove '{other}' from can_assign"),
+    "E505": Code("流程负责的字段可被普通编辑修改", "a field a process owns can be edited by hand",
+                 "字段 '{entity}.{name}' 由 {process} 设置，但角色 {roles} 可以通过表单或接口直接修改它",
+                 "field '{entity}.{name}' is set by {process}, but roles {roles} can change it by a plain edit",
+                 "在该字段下写 writers: []（只能由流程设置），或 writers: [可以修改它的角色]，或 readonly: true",
+                 "add writers: [] (only the process sets it), or writers: [roles that may], or readonly: true"),
     # ---- E6xx: labels
     "E601": Code("显示名称重复", "duplicate label",
                  "{what}的中文名称“{label}”与 '{other}' 重复", "{what_en} label '{label}' duplicates '{other}'",

@@ -131,6 +131,10 @@ FIELD = obj("一个字段（数据库中的一列）", {
                 "type": ["string", "number", "boolean"]},
     "help": HELP,
     "readonly": boolean("是否只读（只能由系统或流程写入，表单中不可编辑）"),
+    "writers": ident_list("可以通过表单或接口修改此字段的角色（其他角色只能看）；写 [] 表示只能由流程或系统设置，"
+                          "例如整改状态、金牌等级"),
+    "process": ident("负责设置此字段的流程或检查清单名称（例如 case_flow、five_essentials）；"
+                     "声明后必须同时写 writers 或 readonly: true"),
 }, ["label", "type"])
 
 ENUM = obj("一个选项集，例如组织类型、调解员类别", {
@@ -164,6 +168,7 @@ ENTITY = obj("一个实体（一张表、一组管理页面和一个接口）", 
     "reference": boolean("为 true 表示参考数据，由 reference.yaml 加载，普通用户只读"),
     "fields": mapping("字段定义：键为英文字段名", FIELD, min_properties=1),
     "list": ident_list("列表页显示的列（字段名）"),
+    "api_list": ident_list("接口（REST）列表返回的列（字段名），不写则与 list 相同"),
     "search": ident_list("可搜索的字段"),
     "filters": ident_list("列表页可筛选的字段"),
     "order_by": string("默认排序：字段名，前加 - 表示倒序，例如 -registered_at",

@@ -58,6 +58,8 @@ class Field(Node):
     default: Any = None
     help: Optional[Label] = None
     readonly: bool = False
+    writers: Optional[tuple[str, ...]] = None  # roles that may set it by a plain edit; () = a process only
+    process: Optional[str] = None              # the workflow or checklist that sets it
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Entity(Node):
     display: Optional[str] = None
     reference: bool = False
     list: tuple[str, ...] = ()
+    api_list: tuple[str, ...] = ()
     search: tuple[str, ...] = ()
     filters: tuple[str, ...] = ()
     order_by: Optional[str] = None

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
 __all__ = [
-    "MESSAGES", "message", "is_empty",
+    "MESSAGES", "message", "is_empty", "normalise_text", "control_problem",
     "id_card_problem", "check_id_card", "id_card_check_char",
     "uscc_problem", "check_uscc", "uscc_check_char", "USCC_CHARSET",
     "check_mobile", "check_phone", "check_email", "check_url",
@@ -56,6 +56,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
               "Phone number is not valid (a mobile number, or a landline with area code such as 0714-1234567)"),
     "email": ("电子邮箱格式不正确", "Email address is not valid"),
     "url": ("网址格式不正确（应以 http:// 或 https:// 开头）", "URL must start with http:// or https://"),
+    "control_chars": ("含有不可见的控制字符，请删除后重新输入",
+                      "Contains invisible control characters; remove them and enter it again"),
+    "line_break": ("此项只能填一行，不能换行", "Must be a single line (no line breaks)"),
 }
 
 
@@ -68,6 +71,36 @@ def message(code: str, lang: str = "zh", **params: Any) -> str:
 def is_empty(value: Any) -> bool:
     """None, "" and whitespace-only strings count as "not filled in"; False and 0 are values."""
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --------------------------------------------------------------------------- text hygiene
+
+# C0 controls other than tab/newline/carriage return, DEL, C1 controls, and the invisible
+# direction overrides that make text read differently from how it is stored (U+202A–U+202E,
+# U+2066–U+2069).  Tab and line breaks are text only in multi-line (``text``) fields.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile("[\t\n\r\u2028\u2029]")
+
+
+def normalise_text(value: Any) -> Any:
+    """Text as stored: Unicode NFC (``e`` + combining accent = ``é``), surrounding blanks trimmed.
+    Anything that is not a string is returned unchanged."""
+    import unicodedata
+
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def control_problem(field_type: str, value: Any) -> Optional[str]:
+    """The message code for a string holding control characters (None when clean)."""
+    if not isinstance(value, str):
+        return None
+    if _CONTROL.search(value):
+        return "control_chars"
+    if field_type != "text" and _LINE_BREAK.search(value):
+        return "line_break"
+    return None
 
 
 # --------------------------------------------------------------------------- 居民身份证 GB 11643-1999
@@ -307,6 +340,9 @@ def field_problems(field: Any, value: Any, lang: str = "zh",
         if str(value) not in enums[field.enum].values:
             out.append(say("bad_choice"))
     if isinstance(value, str):
+        bad = control_problem(ftype, value)
+        if bad:
+            return [say(bad)]
         if field.max_length is not None and len(value) > field.max_length:
             out.append(say("max_length", n=field.max_length))
         if field.min_length is not None and len(value) < field.min_length:

@@ -1,7 +1,8 @@
 """Personal data (``pii:`` fields) is masked on every surface; showing it in clear is an act.
 
 * Lists, detail pages, edit forms, the REST API and exports show ``pii_mask`` values
-  (``4202**********1234``, ``138****5678``) to everybody.
+  (``4202**********1234``, ``138****5678``); how each surface renders them is the presenter's
+  job (app/access/present.py), which also names records by a masked name where needed.
 * A user whose role has the field in ``reveal`` (roles.yaml) may *reveal* one record: an
   explicit POST (a button on the detail page, or ``POST /api/v1/<entity>/<id>/reveal``),
   which is audited with the fields shown.  Only that response carries the clear values.
@@ -13,30 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional
 
-from flask import g, has_request_context
-
 from generator.spec import Entity, Field, Role
 
-from app.access.formatting import EMPTY, pii_mask
-
-_REVEAL = "_jf_reveal_entity"
-
-
-def revealing(entity: str) -> bool:
-    """True while the current request renders a reveal of a record of ``entity``."""
-    return has_request_context() and g.get(_REVEAL) == entity
-
-
-def start_reveal(entity: str) -> None:
-    g._jf_reveal_entity = entity
-
-
-def mask_for_display(ent: Entity, field: Field, value: Any) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return EMPTY
-    if revealing(ent.name):
-        return str(value)
-    return pii_mask(field.pii, value)
+from app.access.formatting import pii_mask
 
 
 def masked(field: Field, value: Any) -> Any:
@@ -44,14 +24,6 @@ def masked(field: Field, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return value
     return pii_mask(field.pii, value)
-
-
-def mask_record(ent: Entity, data: dict[str, Any]) -> dict[str, Any]:
-    """Mask the personal-data keys of one serialised record in place (REST responses)."""
-    for f in ent.pii_fields:
-        if f.name in data:
-            data[f.name] = masked(f, data[f.name])
-    return data
 
 
 def keep_unchanged(ent: Entity, submitted: Mapping[str, Any], stored: Any) -> dict[str, Any]:

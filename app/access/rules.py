@@ -29,7 +29,6 @@ nothing behind.  A row out of scope answers exactly like a missing one (404).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from flask import g, has_request_context, request
@@ -39,62 +38,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from generator import names
 from generator.spec import AppSpec, Entity, Role
 
+from app.access.principal import UNRESTRICTED, AccessRefused, Principal, subtree  # noqa: F401 (re-exported)
+
 ACTIONS = ("read", "create", "update", "delete", "export")
-UNRESTRICTED = frozenset({"all", "county"})
 # Columns no payload may set: the server owns them.
 SERVER_COLUMNS = frozenset({"id", "state", "version", "version_id", "created_by", "created_on",
                             "changed_by", "changed_on", "created_by_fk", "changed_by_fk"})
 _MEMO = "_jf_principal"
-
-
-class AccessRefused(Exception):
-    """A write the user's scope does not allow.  ``status`` is what the API answers.
-
-    Raising one notes a ``denied`` audit event, written after the request (app/audit/denials.py)."""
-
-    def __init__(self, message: str, status: int = 400, entity: Optional[str] = None, record_id: Any = None) -> None:
-        super().__init__(message)
-        self.status = status
-        if has_request_context():
-            from app.audit.denials import note
-
-            note(f"scope: {message}", entity, record_id)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in user as the access rules see them (one per request)."""
-
-    user_id: Optional[int]
-    username: str
-    org_id: Optional[int]
-    roles: tuple[Role, ...]
-    # org id -> (parent id, org type), loaded once per request when a scoped rule needs it
-    tree: Mapping[int, tuple[Optional[int], Optional[str]]] = field(default_factory=dict)
-
-    def unrestricted_for(self, roles: Iterable[Role]) -> bool:
-        return any(r.scope in UNRESTRICTED for r in roles)
-
-
-def _children(tree: Mapping[int, tuple[Optional[int], Optional[str]]]) -> dict[Optional[int], list[int]]:
-    out: dict[Optional[int], list[int]] = {}
-    for oid, (parent, _t) in tree.items():
-        out.setdefault(parent, []).append(oid)
-    return out
-
-
-def subtree(tree: Mapping[int, tuple[Optional[int], Optional[str]]], root: int) -> frozenset[int]:
-    """``root`` and every org under it (cycles in bad data cannot loop)."""
-    kids = _children(tree)
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        oid = stack.pop()
-        if oid in seen:
-            continue
-        seen.add(oid)
-        stack.extend(kids.get(oid, ()))
-    return frozenset(seen)
 
 
 class Access:
@@ -266,6 +216,18 @@ class Access:
             if getattr(item, col, None) is None and getattr(item, sc.org, None) is None and p.org_id is not None:
                 setattr(item, col, p.org_id)
 
+    def refuse_self_reference(self, model: type, item: Any) -> None:
+        """A row pointing at itself (an org as its own parent) cannot even be flushed (SQLAlchemy's
+        CircularDependencyError): refused before the flush, with the field named."""
+        entity = self.entity_of[model]
+        for f in self.spec.entities[entity].fields.values():
+            if f.type == "ref" and f.ref == entity:
+                target = getattr(item, f.name, None)
+                fk = getattr(item, names.column_name(f.name, f.type), None)
+                if target is item or (fk is not None and item.id is not None and fk == item.id):
+                    raise AccessRefused(SELF_REFERENCE.format(field=f.label.zh, field_en=f.label.en), 400,
+                                        entity, item.id)
+
     def check_write(self, session: Any, model: type, item: Any, action: str,
                     before: Optional[Mapping[str, Any]] = None) -> None:
         """After the flush of a create/update (before commit): the row as written must lie in
@@ -294,14 +256,26 @@ class Access:
             if not self.allows(session, target, value, "read"):
                 raise AccessRefused(REF_OUT_OF_SCOPE.format(field=f.label.zh, field_en=f.label.en), 400,
                                     entity, item.id)
+        self.write_rules.check(session, p, entity, item, before, roles)
+
+    @property
+    def write_rules(self) -> Any:
+        found = self.__dict__.get("_write_rules")
+        if found is None:
+            from app.access.writes import WriteRules
+
+            found = self.__dict__["_write_rules"] = WriteRules(self)
+        return found
 
     def stored_refs(self, session: Any, model: type, pk: Any) -> dict[str, Any]:
-        """The row's reference columns as committed, read without flushing pending edits."""
+        """The row's reference columns (and the columns the write rules compare) as committed,
+        read without flushing pending edits."""
         entity = self.entity_of.get(model)
         if entity is None:
             return {}
         cols = [names.column_name(f.name, f.type) for f in self.spec.entities[entity].fields.values()
                 if f.type in ("ref", "user")]
+        cols = list(dict.fromkeys(cols + list(self.write_rules.columns(entity))))
         if not cols:
             return {}
         table = model.__table__  # type: ignore[attr-defined]
@@ -318,6 +292,8 @@ class Access:
         if self.principal() is None or model not in self.entity_of:
             return None
         session = interface.session
+        if event in ("before_create", "before_update"):
+            self.refuse_self_reference(model, obj)
         if event == "before_create":
             self.prepare_create(model, obj)
         elif event == "after_create":
@@ -338,8 +314,8 @@ NOT_FOUND = "记录不存在 / not found"
 OUT_OF_SCOPE = "不在您的数据范围内，未保存 / outside your data scope: nothing was saved"
 MOVE_REFUSED = ("不能通过修改把记录移到其他组织或上级记录，请走移交流程 / a record cannot be moved to another "
                 "organisation or parent by editing: use the transfer workflow")
-REF_NOT_FOUND = "记录不存在 / not found"
-OUT_OF_SCOPE = "“{field}”指向的记录不在您的数据范围内 / '{field_en}' points outside your data scope"
+REF_OUT_OF_SCOPE = "“{field}”指向的记录不在您的数据范围内 / '{field_en}' points outside your data scope"
+SELF_REFERENCE = "“{field}”不能指向记录自己 / '{field_en}' cannot point at the record itself"
 
 
 def current() -> Optional[Access]:

@@ -1,8 +1,9 @@
 """Exporting a list to Excel: the rows the user may read, personal data masked, audited.
 
 The export takes the list page's current filters and sort, goes through the same scoped data
-interface as the list (so it can never show more than the list), masks every ``pii:`` field
-whatever the user's reveal grants (a reveal is a per-record act, an export is bulk), escapes
+interface as the list (so it can never show more than the list), renders every cell through the
+presenter exactly as the list page does (personal data masked, references by their label, enum
+labels; app/access/present.py), escapes
 cells a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR), and writes one
 ``export`` audit row with the row count and filters.
 """
@@ -15,15 +16,12 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, request
-from flask_appbuilder.urltools import get_filter_args, get_order_args
 from openpyxl import Workbook
 
 from generator.builders.views import lang
 from generator.spec import Entity
 
 from app.audit import log as audit
-from app.access.formatting import EMPTY, format_value
-from app.access.masking import masked
 
 MAX_ROWS = 50_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,28 +34,22 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def cell_text(spec: Any, ent: Entity, name: str, item: Any) -> Any:
+def cell_text(presenter: Any, ent: Entity, name: str, item: Any) -> Any:
+    """One cell: the presenter's text (the same as the list page shows), numbers kept as numbers."""
     value = getattr(item, name, None)
     f = ent.fields.get(name)
-    if f is None:  # state and other system columns
-        return safe_cell(EMPTY if value is None else str(value))
-    if f.pii:
-        return safe_cell(masked(f, value) if value is not None else EMPTY)
-    if f.type in ("ref", "user"):
-        return safe_cell(EMPTY if value is None else str(value))
-    if f.type in ("integer",) and value is not None:
+    if f is not None and f.type == "integer" and value is not None:
         return value
-    return safe_cell(format_value(f, value, lang(), spec.enums))
+    return safe_cell(presenter.cell(ent.name, name)(value))
 
 
 def export_view(view: Any) -> Response:
     from flask import current_app
 
-    spec = current_app.extensions["jiefen"].spec
+    presenter = current_app.extensions["jiefen_presenter"]
     ent: Entity = view.jf_entity
-    get_filter_args(view._filters)
-    orders = get_order_args().get(view.__class__.__name__)
-    order_column, order_direction = orders if orders else view.base_order
+    q = view.list_query()  # the list page's filters and sort, read by the boundary's parser
+    order_column, order_direction = (q.order_column, q.order_direction) if q.order_column else view.base_order
     _count, items = view.datamodel.query(view._filters, order_column, order_direction,
                                          page=0, page_size=MAX_ROWS)
     columns = list(ent.fields) + (["state"] if "state" in view.list_columns else [])
@@ -66,7 +58,7 @@ def export_view(view: Any) -> Response:
     ws.title = ent.label.get(lang())[:31]
     ws.append([str(view.label_columns.get(c, c)) for c in columns])
     for item in items:
-        ws.append([cell_text(spec, ent, c, item) for c in columns])
+        ws.append([cell_text(presenter, ent, c, item) for c in columns])
     buf = io.BytesIO()
     wb.save(buf)
     audit.record("export", entity=ent.name, detail=f"rows: {len(items)}; args: {request.query_string.decode()[:500]}")

@@ -16,12 +16,15 @@ from typing import Any
 from flask import has_request_context, request
 from flask_appbuilder import ModelRestApi
 from flask_appbuilder.api import expose, safe
+from flask_appbuilder.const import API_SELECT_COLUMNS_RIS_KEY
 from flask_appbuilder.security.decorators import permission_name, protect
 from sqlalchemy.exc import IntegrityError
 
+from app.access import masking, parse
+from app.access import present as present_mod
 from app.access import rules as access_mod
-from app.access import masking
 
+MAX_API_PAGE_SIZE = 100
 SERVER_SET = ("由系统设置，不能在请求中提交 / set by the server, not accepted in a request: ")
 INTEGRITY_MESSAGE = "数据冲突：与已有记录重复，或仍被其他记录引用 / conflict: duplicates an existing record or is still referenced"
 
@@ -72,8 +75,13 @@ class IncidentMixin:
 
 
 class JiefenModelApi(IncidentMixin, ModelRestApi):
-    list_model_schema = _lazy_schema("list_columns", "list_model_schema_name", nested=True)
-    show_model_schema = _lazy_schema("show_columns", "show_model_schema_name", nested=True)
+    """Every value in or out goes through the boundary (app/access): requests are read by the
+    parser (``parse.py``), records leave through the presenter (``present.py``): the declared
+    columns, a related row as ``{id, label}``, personal data masked.  FAB's marshmallow schemas
+    remain only to load and validate POST/PUT payloads (flat: a reference is an id)."""
+
+    list_model_schema = _lazy_schema("list_columns", "list_model_schema_name", nested=False)
+    show_model_schema = _lazy_schema("show_columns", "show_model_schema_name", nested=False)
     add_model_schema = _lazy_schema("add_columns", "add_model_schema_name", nested=False)
     edit_model_schema = _lazy_schema("edit_columns", "edit_model_schema_name", nested=False)
 
@@ -82,6 +90,86 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
 
     jf_entity: Any = None  # the spec entity, set by the generator
 
+    # ------------------------------------------------------------------ the boundary
+    def _presenter(self) -> Any:
+        return present_mod.current()
+
+    def _parser(self) -> parse.ListParser:
+        found = self.__dict__.get("_jf_parser")
+        if found is None:
+            from flask import current_app
+
+            found = parse.ListParser(current_app.extensions["jiefen"].spec, self.jf_entity,
+                                     self._filters.get_search_filters(), self.order_columns or (),
+                                     self.max_page_size or MAX_API_PAGE_SIZE)
+            self.__dict__["_jf_parser"] = found
+        return found
+
+    def _record(self, item: Any, columns: Any = None) -> dict[str, Any]:
+        return self._presenter().api_record(self.jf_entity.name, item, columns or self.show_columns)
+
+    def _get_item(self, pk: Any) -> Any:
+        """The record ``pk`` if it exists and lies in the caller's scope (one answer for both)."""
+        number = parse.record_id(pk)
+        return None if number is None else self.datamodel.get(number, self._base_filters)
+
+    # ------------------------------------------------------------------ reads
+    def get_list_headless(self, **kwargs: Any) -> Any:
+        args = kwargs.get("rison", {})
+        presenter = self._presenter()
+        viewer = presenter.viewer()
+        try:
+            q = self._parser().rest(args, viewer, self.list_columns, tuple(self.base_order or ("", "")),
+                                    self.page_size)
+        except parse.BadQuery as exc:
+            return self.response_400(message=str(exc))
+        response: dict[str, Any] = {}
+        self.set_response_key_mappings(response, self.get_list, args,
+                                       **{API_SELECT_COLUMNS_RIS_KEY: list(q.columns)
+                                          if tuple(q.columns) != tuple(self.list_columns) else []})
+        filters = parse.apply(self._filters, q).get_joined_filters(self._base_filters)
+        count, items = self.datamodel.query(filters, q.order_column, q.order_direction, page=q.page,
+                                            page_size=q.page_size)
+        name = self.jf_entity.name
+        response["result"] = [presenter.api_record(name, item, q.columns, viewer) for item in items]
+        response["ids"] = [item.id for item in items]
+        response["count"] = count
+        return self.response(200, **response)
+
+    def get_headless(self, pk: Any, **kwargs: Any) -> Any:
+        args = kwargs.get("rison", {})
+        wanted = args.get("columns") or args.get("select_columns") or []
+        unknown = [c for c in wanted if c not in self.show_columns]
+        if unknown:
+            return self.response_400(message="没有这些列：" + "、".join(map(str, unknown))
+                                     + " / no such columns: " + ", ".join(map(str, unknown)))
+        item = self._get_item(pk)
+        if item is None:
+            return self.response_404()
+        columns = [c for c in self.show_columns if c in wanted] if wanted else list(self.show_columns)
+        response: dict[str, Any] = {}
+        self.set_response_key_mappings(response, self.get, args,
+                                       **{API_SELECT_COLUMNS_RIS_KEY: columns if wanted else []})
+        response["id"] = item.id
+        response["result"] = self._record(item, columns)
+        return self.response(200, **response)
+
+    def merge_search_filters(self, response: dict[str, Any], **kwargs: Any) -> None:
+        """``_info``'s filters: only those this viewer may use (no personal data seen masked)."""
+        super().merge_search_filters(response, **kwargs)
+        viewer = self._presenter().viewer()
+        ent = self.jf_entity
+        for col in list(response.get("filters", {})):
+            f = ent.fields.get(col)
+            if f is not None and f.pii and not viewer.sees(ent.name, col):
+                del response["filters"][col]
+
+    def _sanitize_page_args(self, page: Any, page_size: Any) -> Any:
+        """``_info``'s picker pages: whole numbers within bounds (a huge one overflowed the driver)."""
+        page = page if isinstance(page, int) and 0 <= page <= parse.MAX_PAGE else 0
+        return super()._sanitize_page_args(page, page_size if isinstance(page_size, int) else None)
+
+    # ------------------------------------------------------------------ writes
     def _guarded(self, method: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return getattr(super(), method)(*args, **kwargs)
@@ -94,23 +182,44 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
                 return self.response_404()
             return self.response(exc.status, message=str(exc))
 
-    def _server_set_keys(self) -> list[str]:
-        """Keys of the JSON body that only the server may set (state, version, created_by…)."""
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return []
-        return sorted(k for k in body if k in access_mod.SERVER_COLUMNS)
+    def _body(self) -> Any:
+        """The JSON body through the parser; a ``Response`` when it is refused."""
+        if not request.is_json:
+            return self.response_400(message="请求内容必须是 JSON / Request is not JSON")
+        try:
+            body = parse.payload(request.get_json(silent=True))
+        except parse.BadQuery as exc:
+            return self.response_400(message=str(exc))
+        bad = sorted(k for k in body if k in access_mod.SERVER_COLUMNS)
+        if bad:
+            return self.response_400(message=SERVER_SET + ", ".join(bad))
+        return body
 
     def post_headless(self) -> Any:
-        bad = self._server_set_keys()
-        if bad:
-            return self.response_400(message=SERVER_SET + ", ".join(bad))
-        return self._guarded("post_headless")
+        from marshmallow import ValidationError
+
+        body = self._body()
+        if not isinstance(body, dict):
+            return body
+        session = self.datamodel.session
+        try:
+            item = self.add_model_schema.load(body)
+        except ValidationError as err:
+            session.rollback()
+            return self.response_422(message=err.messages)
+        try:
+            self.pre_add(item)
+            self.datamodel.add(item)
+            self.post_add(item)
+        except IntegrityError:
+            session.rollback()
+            return self.response_422(message=INTEGRITY_MESSAGE)
+        except access_mod.AccessRefused as exc:
+            session.rollback()
+            return self.response_404() if exc.status == 404 else self.response(exc.status, message=str(exc))
+        return self.response(201, result=self._record(item), id=item.id)
 
     def put_headless(self, pk: Any) -> Any:
-        bad = self._server_set_keys()
-        if bad:
-            return self.response_400(message=SERVER_SET + ", ".join(bad))
         try:
             return self._put(pk)
         except IntegrityError:
@@ -126,15 +235,16 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
         before the access check has seen the stored row (app/access/rules.py)."""
         from marshmallow import ValidationError
 
-        item = self.datamodel.get(pk, self._base_filters)
-        if not request.is_json:
-            return self.response(400, message="Request is not JSON")
+        item = self._get_item(pk)
         if not item:
             return self.response_404()
+        body = self._body()
+        if not isinstance(body, dict):
+            return body
         session = self.datamodel.session
         try:
             with session.no_autoflush:
-                data = self._merge_update_item(item, request.json)
+                data = self._merge_update_item(item, body)
                 item = self.edit_model_schema.load(data, instance=item)
         except ValidationError as err:
             session.rollback()
@@ -142,7 +252,7 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
         self.pre_update(item)
         self.datamodel.edit(item)
         self.post_update(item)
-        return self.response(200, result=self.edit_model_schema.dump(item, many=False))
+        return self.response(200, result=self._record(item))
 
     def _merge_update_item(self, model_item: Any, data: dict[str, Any]) -> dict[str, Any]:
         """A masked personal value sent back unchanged keeps the stored value."""
@@ -158,17 +268,6 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
 
         ret["description"] = f.help.get(lang()) if f is not None and f.help else ""
         return ret
-
-    # Personal data leaves the API masked (a reveal is its own audited call).
-    def pre_get(self, data: dict[str, Any]) -> None:
-        if self.jf_entity and isinstance(data.get("result"), dict):
-            masking.mask_record(self.jf_entity, data["result"])
-
-    def pre_get_list(self, data: dict[str, Any]) -> None:
-        if self.jf_entity:
-            for row in data.get("result") or []:
-                if isinstance(row, dict):
-                    masking.mask_record(self.jf_entity, row)
 
     @expose("/<int:pk>/reveal", methods=["POST"])
     @protect()
@@ -193,7 +292,7 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
         """
         from app.access.reveal import reveal_record
 
-        item = self.datamodel.get(pk, self._base_filters)
+        item = self._get_item(pk)
         if item is None:
             return self.response_404()
         fields = reveal_record(self.jf_entity, item)
@@ -202,4 +301,6 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
         return self.response(200, result=masking.clear_values(self.jf_entity, fields, item))
 
     def delete_headless(self, pk: Any) -> Any:
+        if parse.record_id(pk) is None:
+            return self.response_404()
         return self._guarded("delete_headless", pk)

@@ -22,9 +22,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from generator.builders.models import EnumValueError
+from generator.validation import normalise_text
 
+from app.access import masking, parse
+from app.access import present as present_mod
 from app.access import rules as access_mod
-from app.access import masking
 
 SAVE_CONFLICT = _l("Not saved: a unique value is already in use, or a referenced record does not exist. "
                    "Please correct it and try again.")
@@ -81,7 +83,7 @@ class JiefenModelView(ModelView):
         fields = reveal_record(self.jf_entity, item)
         if not fields:
             abort(403)
-        masking.start_reveal(self.jf_entity.name)
+        present_mod.current().start_reveal(self.jf_entity.name)
         return self._show_page(self.datamodel.get_pk_value(item), tuple(f.name for f in fields))
 
     @expose("/export", methods=["GET"])
@@ -115,13 +117,51 @@ class JiefenModelView(ModelView):
         self.update_redirect()
         return redirect(self.get_redirect())
 
-    def _get_list_widget(self, filters: Any, actions: Any = None, order_column: str = "",
-                         order_direction: str = "", *args: Any, **kwargs: Any) -> Any:
-        """Sorting only by the list's sortable columns: FAB passes any ``_oc_`` value to SQL
-        (an unknown one was a 500; a hidden one would sort by data the list does not show)."""
-        if order_column not in (self.order_columns or ()) or order_direction not in ("asc", "desc"):
-            order_column, order_direction = "", ""
-        return super()._get_list_widget(filters, actions, order_column, order_direction, *args, **kwargs)
+    def _parser(self) -> parse.ListParser:
+        found = self.__dict__.get("_jf_parser")
+        if found is None:
+            from flask import current_app
+
+            found = parse.ListParser(current_app.extensions["jiefen"].spec, self.jf_entity,
+                                     self._filters.get_search_filters(), self.order_columns or ())
+            self.__dict__["_jf_parser"] = found
+        return found
+
+    def list_query(self) -> parse.ListQuery:
+        """This request's filters, sort and page, read by the boundary's parser (BadQuery → 400)."""
+        viewer = present_mod.current().viewer()
+        q = self._parser().html(request.args, self.__class__.__name__, viewer, self.page_size)
+        parse.apply(self._filters, q)
+        return q
+
+    def _list(self, **kwargs: Any) -> Any:
+        q = self.list_query()
+        widgets = self._get_list_widget(filters=self._filters, order_column=q.order_column,
+                                        order_direction=q.order_direction, page=q.page, page_size=q.page_size,
+                                        **kwargs)
+        form = self.search_form.refresh()
+        self.update_redirect()
+        return self._get_search_widget(form=form, widgets=widgets)
+
+    def _get_search_widget(self, form: Any = None, exclude_cols: Any = None, widgets: Any = None) -> Any:
+        """The search box offers no personal-data column this viewer sees masked (a filter on it
+        would be refused: the answer would disclose what the mask hides)."""
+        viewer = present_mod.current().viewer()
+        ent = self.jf_entity
+        offered = [c for c in self.search_columns
+                   if not (c in ent.fields and ent.fields[c].pii and not viewer.sees(ent.name, c))]
+        widgets = widgets or {}
+        widgets["search"] = self.search_widget(route_base=self.route_base, form=form, include_cols=offered,
+                                               exclude_cols=exclude_cols or [], filters=self._filters)
+        return widgets
+
+    @expose("/action_post", methods=["POST"])
+    @has_access
+    def action_post(self) -> Any:
+        """FAB's list actions; an unknown action name is a bad request (FAB raised AttributeError)."""
+        if request.form.get("action") not in self.actions:
+            raise parse.BadQuery("没有这个批量操作", "no such list action")
+        return super().action_post()
 
     def prefill_form(self, form: Any, pk: Any) -> None:
         """An edit form shows personal data masked, like every other surface."""
@@ -135,6 +175,37 @@ class JiefenModelView(ModelView):
                 stored = getattr(item, f.name, None)
                 if stored is not None and form[f.name].data == masking.masked(f, stored):
                     form[f.name].data = stored
+
+    def _guarded_for_viewer(self) -> list[Any]:
+        """Fields with declared ``writers`` this user is not among (shown on the record page only)."""
+        from app.access.writes import guarded_fields
+
+        access = access_mod.current()
+        p = access.principal() if access else None
+        mine = {r.name for r in p.roles} if p else set()
+        return [f for f in guarded_fields(self.jf_entity) if not mine & set(f.writers or ())]
+
+    def _keep_guarded(self, form: Any, item: Any) -> None:
+        """A field this user may not write keeps its stored value (a new record: its default),
+        whatever the request carried: the form does not offer it."""
+        for f in self._guarded_for_viewer():
+            if f.name in form:
+                form[f.name].data = getattr(item, f.name, None) if item is not None else f.default
+
+    def _get_add_widget(self, form: Any, exclude_cols: Any = None, widgets: Any = None) -> Any:
+        hidden = [f.name for f in self._guarded_for_viewer()]
+        return super()._get_add_widget(form=form, exclude_cols=list(exclude_cols or []) + hidden, widgets=widgets)
+
+    def _get_edit_widget(self, form: Any, exclude_cols: Any = None, widgets: Any = None) -> Any:
+        hidden = [f.name for f in self._guarded_for_viewer()]
+        return super()._get_edit_widget(form=form, exclude_cols=list(exclude_cols or []) + hidden, widgets=widgets)
+
+    @staticmethod
+    def _normalise(form: Any) -> None:
+        """Typed text as stored: NFC, trimmed (control characters are refused by the field rules)."""
+        for field in form:
+            if isinstance(field.data, str):
+                field.data = normalise_text(field.data)
 
     def process_form(self, form: Any, is_created: bool) -> None:
         blank_to_none(form)
@@ -161,6 +232,8 @@ class JiefenModelView(ModelView):
             self.update_redirect()
             return self._get_add_widget(form=form, exclude_cols=exclude_cols)
         self._fill_form_exclude_cols(exclude_cols, form)
+        self._keep_guarded(form, None)
+        self._normalise(form)
         if not form.validate():
             return self._get_add_widget(form=form, exclude_cols=exclude_cols)
         self.process_form(form, True)
@@ -189,6 +262,8 @@ class JiefenModelView(ModelView):
         self._fill_form_exclude_cols(exclude_cols, form)
         form._id = pk
         self._keep_masked_unchanged(form, item)
+        self._keep_guarded(form, item)
+        self._normalise(form)
         if not form.validate():
             return super()._edit(pk)
         self.process_form(form, False)
@@ -198,8 +273,11 @@ class JiefenModelView(ModelView):
             self.datamodel.edit(item)
         except Exception as exc:  # noqa: BLE001 - shown, never raised
             self._save_failed(exc)
+            item = self.datamodel.get(pk, self._base_filters)
+            if item is None:
+                abort(404)
             widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
-            return widgets
+            return self._get_related_views_widgets(item, orders={}, pages={}, page_sizes={}, widgets=widgets)
         self.post_update(item)
         flash(str(self.edit_row_message), "success")
         return None

@@ -68,6 +68,9 @@ _LIKE = {base: _like_filter(base, operator, negate) for base, operator, negate i
 class LikeFilterConverter(fab.SQLAFilterConverter):
     conversion_table = tuple((kind, [_LIKE.get(f, f) for f in flts])
                              for kind, flts in fab.SQLAFilterConverter.conversion_table)
+    # An enum column (its Column carries ``info["jf_enum"]``) is matched by option, not by text:
+    # "starts with" on a hidden code means nothing to a user.
+    enum_filters = [fab.FilterEqual, fab.FilterNotEqual]
 
     def convert(self, col_name: str) -> Any:
         """FAB's answer, computed once per (interface, column).
@@ -81,7 +84,11 @@ class LikeFilterConverter(fab.SQLAFilterConverter):
         """
         cache = self.datamodel.__dict__.setdefault("_jf_converted_filters", {})
         if col_name not in cache:
-            cache[col_name] = super().convert(col_name)
+            column = self.datamodel.list_columns.get(col_name)
+            if column is not None and getattr(column, "info", {}).get("jf_enum"):
+                cache[col_name] = [flt(col_name, self.datamodel) for flt in self.enum_filters]
+            else:
+                cache[col_name] = super().convert(col_name)
         found = cache[col_name]
         return list(found) if found is not None else None
 
@@ -168,6 +175,15 @@ class JiefenInterface(SQLAInterface):
             query = hook("query", self, query)
         return super()._apply_inner_all(query, *args, **kwargs)
 
+    def get(self, id: Any, filters: Any = None, select_columns: Optional[list] = None,
+            outer_default_load: bool = False) -> Any:
+        """FAB's ``get``; an id that is not a whole number a database column can hold is simply not
+        found (``/show/abc`` was a PostgreSQL DataError, a 30-digit id an OverflowError: both 500s)."""
+        pk = record_pk(id)
+        if pk is None:
+            return None
+        return super().get(pk, filters, select_columns, outer_default_load)
+
     def get_related_interface(self, col_name: str) -> Any:
         """FAB builds a new interface per call; its select fields call this once per CHOICE
         (``get_pk_func``), i.e. 200 interfaces for a 200-org search dropdown.  An interface
@@ -202,6 +218,20 @@ class JiefenInterface(SQLAInterface):
         if self._load_options is not None:
             query = query.options(*self._load_options)
         return query
+
+
+def record_pk(value: Any) -> Optional[int]:
+    """``value`` as a primary key (1 … 2**63-1), else None; ``"12"`` and ``12`` both give 12."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 19:
+            return None
+        value = int(text)
+    if isinstance(value, int) and 0 < value < 2 ** 63:
+        return value
+    return None
 
 
 def _path_option(model: type, path: Sequence[str]) -> Any:

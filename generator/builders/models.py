@@ -140,7 +140,8 @@ def _build_entity(spec: AppSpec, ent: Entity, base: type, models: dict[str, type
             continue
         attrs[col_name] = Column(col_name, SIMPLE_TYPES[f.type](f), nullable=not f.required, unique=f.unique or None,
                                  index=f.name in indexed or None, default=_default(f),
-                                 server_default=_server_default(f))
+                                 server_default=_server_default(f),
+                                 info={"jf_enum": f.enum} if f.type == "enum" else {})
         if f.type == "enum":
             choices[col_name] = tuple(spec.enums[f.enum].values)
     wf = workflow_of(spec, ent.name)
@@ -160,7 +161,7 @@ def _build_entity(spec: AppSpec, ent: Entity, base: type, models: dict[str, type
         "__mapper_args__": {"version_id_col": attrs["version"]},
         "__module__": names.MODELS_MODULE, "__qualname__": cls_name,
         "__doc__": f"Generated from {ent.src.file}:{ent.src.line} (entity '{ent.name}', {ent.label.zh})",
-        "__str__": show, "__repr__": show,
+        "__str__": show, "__repr__": _make_repr(cls_name),
     })
     cls = type(cls_name, (base,), attrs)
     _name_column_indexes(cls.__table__)
@@ -289,9 +290,32 @@ def _name_column_indexes(table: Table) -> None:
             idx.name = names.index_name(table.name, *idx.columns.keys(), unique=bool(idx.unique))
 
 
+# The app's presenter plugs in here (app/access/present.py): ``str(obj)`` is how FAB names a row in
+# pickers, filter dropdowns, ``_info`` values and list cells, so every one of them is rendered for
+# the viewer (a personal-data name masked).  None = the plain display value (builder tests, scripts).
+_LABEL_HOOK: Optional[Callable[[Any], Optional[str]]] = None
+
+
+def set_label_hook(hook: Optional[Callable[[Any], Optional[str]]]) -> None:
+    global _LABEL_HOOK
+    _LABEL_HOOK = hook
+
+
 def _make_str(display: Optional[str], label: str) -> Callable[[Any], str]:
     """FAB shows ``str(obj)`` in FK dropdowns and list cells (fab5-notes gotcha 5)."""
     def __str__(self: Any) -> str:
+        hook = _LABEL_HOOK
+        if hook is not None:
+            shown = hook(self)
+            if shown is not None:
+                return shown
         value = getattr(self, display) if display else None
         return f"{label} #{self.id}" if value is None or value == "" else str(value)
     return __str__
+
+
+def _make_repr(cls_name: str) -> Callable[[Any], str]:
+    """``repr`` names the class and id only: it ends up in logs, which must not carry personal data."""
+    def __repr__(self: Any) -> str:
+        return f"<{cls_name} #{getattr(self, 'id', None)}>"
+    return __repr__

@@ -100,36 +100,25 @@ def state_labels(spec: AppSpec, ent: Entity) -> dict[str, Label]:
     return {n: st.label for w in spec.workflows.values() if w.entity == ent.name for n, st in w.states.items()}
 
 
-def _formatters(spec: AppSpec, ent: Entity, format_value: Callable[..., str],
-                mask_value: Optional[Callable[[Entity, Field, Any], str]] = None) -> dict[str, Callable[[Any], str]]:
-    out: dict[str, Callable[[Any], str]] = {}
-    out["created_by"] = out["changed_by"] = lambda value: str(value) if value is not None else "—"
-    out["created_on"] = out["changed_on"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "—"
-    states = state_labels(spec, ent)
-    if states:
-        out["state"] = lambda value: states[value].get(lang()) if value in states else str(value or "—")
-    for f in ent.fields.values():
-        if f.pii and mask_value is not None:
-            out[f.name] = (lambda value, fld=f: mask_value(ent, fld, value))
-        elif f.type in ("enum", "boolean", "date", "datetime", "decimal") or not f.required:
-            out[f.name] = (lambda value, fld=f: format_value(fld, value, lang(), spec.enums))
-    return out
+def _formatters(spec: AppSpec, ent: Entity,
+                cell: Callable[[str, str], Callable[[Any], str]]) -> dict[str, Callable[[Any], str]]:
+    """Every column a screen can show, rendered by the app's presenter (``cell(entity, column)``)."""
+    columns = list(ent.fields) + list(SYSTEM_LABELS)
+    return {c: cell(ent.name, c) for c in columns if c != "id"}
 
 
 class Hooks:
-    """What the app plugs into every generated class (access control, validation, formatting)."""
+    """What the app plugs into every generated class (access control, validation, presentation)."""
 
     def __init__(self, view_base: type = ModelView, api_base: type = ModelRestApi,
-                 format_value: Optional[Callable[..., str]] = None,
+                 cell: Optional[Callable[[str, str], Callable[[Any], str]]] = None,
                  form_validators: Optional[Callable[[Field], list]] = None,
-                 api_validators: Optional[Callable[[Field], Callable[[Any], Any]]] = None,
-                 mask_value: Optional[Callable[[Entity, Field, Any], str]] = None) -> None:
+                 api_validators: Optional[Callable[[Field], Callable[[Any], Any]]] = None) -> None:
         self.view_base = view_base
         self.api_base = api_base
-        self.format_value = format_value
+        self.cell = cell  # (entity, column) -> how a screen shows that column's value
         self.form_validators = form_validators
         self.api_validators = api_validators
-        self.mask_value = mask_value  # personal-data fields (``pii:``) are shown through this
 
 
 def build_views(spec: AppSpec, models: dict[str, type], hooks: Hooks) -> dict[str, tuple[type, type]]:
@@ -178,7 +167,11 @@ def _view(spec: AppSpec, ent: Entity, models: dict[str, type], hooks: Hooks, bui
                                         coerce=empty_to_none, widget=Select2Widget(),
                                         validators=hooks.form_validators(f) if hooks.form_validators else [])
                     for f in ent.fields.values() if f.type == "enum" and not f.readonly}
+    # Enum filters choose among the options (labels in the viewer's language), not type a code.
+    search_fields = {f.name: SelectField(L(f.label), choices=_enum_choices(spec, f, True), widget=Select2Widget())
+                     for f in ent.fields.values() if f.type == "enum" and f.name in attrs["search_columns"]}
     attrs.update({
+        "search_form_extra_fields": search_fields,
         "method_permission_name": VIEW_METHODS,
         "add_columns": fields, "edit_columns": fields,
         "add_form_extra_fields": extra_fields, "edit_form_extra_fields": dict(extra_fields),
@@ -191,8 +184,8 @@ def _view(spec: AppSpec, ent: Entity, models: dict[str, type], hooks: Hooks, bui
     if hooks.form_validators:
         attrs["validators_columns"] = {f.name: hooks.form_validators(f) for f in ent.fields.values()
                                        if f.type not in ("enum", "ref", "user") and hooks.form_validators(f)}
-    if hooks.format_value:
-        attrs["formatters_columns"] = _formatters(spec, ent, hooks.format_value, hooks.mask_value)
+    if hooks.cell:
+        attrs["formatters_columns"] = _formatters(spec, ent, hooks.cell)
     cls_name = names.view_class(ent.name)
     return type(cls_name, (hooks.view_base,), attrs)
 

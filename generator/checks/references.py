@@ -43,9 +43,17 @@ def entity_references(spec: AppSpec) -> list[ConfigError]:
             out.append(unknown("E309", spec.value_at(ent, "menu"), ent.path + ("menu",), ent.menu, spec.menus))
         for f in ent.fields.values():
             out += _field_options(spec, ent, f)
-        for key in ("list", "search", "filters"):
+        for key in ("list", "api_list", "search", "filters"):
             for i, name in enumerate(getattr(ent, key)):
                 out += _field(spec, ent, name, ent.path + (key, i))
+        for f in ent.fields.values():
+            for i, role in enumerate(f.writers or ()):
+                if role not in spec.roles:
+                    out.append(unknown("E304", spec.value_at(f, "writers", i), f.path + ("writers", i), role,
+                                       spec.roles))
+            if f.process and f.process not in spec.workflows and f.process not in spec.checklists:
+                out.append(unknown("E316", spec.value_at(f, "process"), f.path + ("process",), f.process,
+                                   list(spec.workflows) + list(spec.checklists)))
         if ent.display:
             out += _field(spec, ent, ent.display, ent.path + ("display",))
         if ent.order_by:

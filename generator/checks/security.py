@@ -120,3 +120,38 @@ def role_safety(spec: AppSpec) -> list[ConfigError]:
                 out.append(error("E504", spec.value_at(role, "can_assign", i), dotted(role.path + ("can_assign", i)),
                                  role=role.name, other=other, scope=role.scope, other_scope=o.scope))
     return out
+
+
+def owners(spec: AppSpec) -> dict[tuple[str, str], str]:
+    """(entity, field) → the process that sets it: declared (``process:``), or a workflow transition's
+    ``effects: set:`` on its case entity."""
+    out: dict[tuple[str, str], str] = {}
+    for wf in spec.workflows.values():
+        for t in wf.transitions.values():
+            for eff in t.effects:
+                for name in eff.set:
+                    out.setdefault((wf.entity, name), wf.name)
+    for ent in spec.entities.values():
+        for f in ent.fields.values():
+            if f.process:
+                out[(ent.name, f.name)] = f.process
+    return out
+
+
+@check
+def process_owned_fields(spec: AppSpec) -> list[ConfigError]:
+    """A field a process sets must not be writable by a plain edit, unless the YAML names who may."""
+    out: list[ConfigError] = []
+    for (entity, name), process in sorted(owners(spec).items()):
+        ent = spec.entities.get(entity)
+        f = ent.fields.get(name) if ent is not None else None
+        if f is None or f.readonly or f.writers is not None:
+            continue
+        roles = sorted(r.name for r in spec.roles.values()
+                       if r.admin or {"create", "update"} & set(r.actions_on(entity)))
+        if not roles:
+            continue
+        src = spec.value_at(f, "process") if f.process else f.src
+        out.append(error("E505", src, dotted(f.path), entity=entity, name=name, process=process,
+                         roles=", ".join(roles)))
+    return out

@@ -112,14 +112,28 @@ def field_value(spec: AppSpec, f: Field, rng: random.Random, refs: dict[str, int
     raise AssertionError(f.type)
 
 
+def writable_by(f: Field, role: Optional[str]) -> bool:
+    """May ``role`` set ``f`` by a plain edit (its ``writers:``; None = no restriction)?  ``role=None``
+    means system work (no request), which the writers rule does not govern."""
+    return role is None or f.writers is None or role in f.writers
+
+
 def payload(spec: AppSpec, ent: Entity, refs: dict[str, int], *, api: bool, seed: int = 0,
-            required_only: bool = False) -> dict[str, Any]:
+            required_only: bool = False, role: Optional[str] = None) -> dict[str, Any]:
+    """Valid values for the fields ``role`` may write (all writable fields when ``role`` is None)."""
     rng = random.Random(f"{ent.name}-{seed}")
     out = {}
     for f in ent.fields.values():
-        if f.readonly or (required_only and not f.required):
+        if f.readonly or (required_only and not f.required) or not writable_by(f, role):
             continue
         value = field_value(spec, f, rng, refs, api, tag=str(seed))
         if value is not None:
             out[f.name] = value
+    tree = spec.org_tree
+    if ent.name == tree.entity and tree.type_field in out:
+        # the org tree keeps its shape (allowed_parents): a new organisation is a root, without a parent
+        roots = [t for t, parents in tree.allowed_parents.items() if not parents]
+        if roots:
+            out[tree.type_field] = roots[0]
+            out.pop(tree.parent_field, None)
     return out
