@@ -158,6 +158,9 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
     from app.audit import views as audit_views
 
     audit_views.register(appbuilder, reg)
+    from app.ui import history
+
+    history.install(current_app._get_current_object())
     if reg.workflow is not None:
         from .workflow import api as workflow_api
 

@@ -58,6 +58,8 @@ def flask_config() -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "CONFIG_DIR": os.environ.get("CONFIG_DIR") or str(ROOT / "config"),
+        # Times shown to people (the audit trail is stored in UTC): the county's zone.
+        "TIME_ZONE": os.environ.get("TIME_ZONE") or "Asia/Shanghai",
         "AUTH_TYPE": 1,  # AUTH_DB
         "FAB_SECURITY_MANAGER_CLASS": "app.security.JiefenSecurityManager",
         "AUTH_ROLE_ADMIN": "Admin",

@@ -44,11 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from flask_appbuilder import ModelRestApi, ModelView  # noqa: E402
-from flask_appbuilder.models.sqla.interface import SQLAInterface  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from tests.support.database import throwaway_schema  # noqa: E402
+from tests.support.hand_fab import hand_written  # noqa: E402
 
 PASSWORD = "Bench@2026"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -70,36 +69,6 @@ def postgres_db(base: str):  # type: ignore[no-untyped-def]
 def overrides(uri: str) -> dict[str, Any]:
     return {"SQLALCHEMY_DATABASE_URI": uri, "TESTING": True, "WTF_CSRF_ENABLED": False,
             "CONFIG_DIR": str(ROOT / "config"), "SECRET_KEY": "b" * 40}
-
-
-# --------------------------------------------------------------------------- hand-written FAB
-def hand_written(app: Flask) -> tuple[type, type]:
-    """What a developer would write by hand for the case list: plain FAB, no generator."""
-    reg = app.extensions["jiefen"]
-    case = reg.models["dispute_case"]
-    gen_view = next(v for v in app.appbuilder.baseviews if type(v).__name__ == "DisputeCaseView")
-    columns = list(gen_view.list_columns)
-    search = list(gen_view.search_columns)
-    order = tuple(gen_view.base_order)
-
-    class HandCaseView(ModelView):
-        datamodel = SQLAInterface(case)
-        list_columns = columns
-        search_columns = search
-        base_order = order
-        page_size = 25
-        label_columns = {c: c.replace("_", " ").title() for c in columns}
-
-    class HandCaseApi(ModelRestApi):
-        resource_name = "hand_case"
-        allow_browser_login = True  # as the generated API: the session cookie is accepted
-        datamodel = SQLAInterface(case)
-        list_columns = ["id"] + columns
-        search_columns = search
-        base_order = order
-        page_size = 25
-
-    return HandCaseView, HandCaseApi
 
 
 # --------------------------------------------------------------------------- measuring
@@ -148,7 +117,8 @@ def bench_requests(app: Flask, urls: dict[str, str], rounds: int, warmup: int) -
     out = {}
     for name, url in urls.items():
         med, p90 = median_p90(samples[name])
-        out[name] = {"median": med, "p90": p90, "sql": count_statements(app, lambda u=url: hit(u))}
+        out[name] = {"median": med, "p90": p90, "sql": count_statements(app, lambda u=url: hit(u)),
+                     "bytes": len(client.get(url).get_data())}
     return out
 
 
@@ -238,9 +208,9 @@ def run_database(kind: str, uri: str, rows: int, rounds: int, warmup: int) -> di
         app.appbuilder.sm.session.get_bind().dispose()
     start = bench_start(uri)
 
-    print(f"\n{'request':<22}{'median ms':>11}{'p90 ms':>9}{'SQL':>6}")
+    print(f"\n{'request':<22}{'median ms':>11}{'p90 ms':>9}{'SQL':>6}{'bytes':>9}")
     for name, r in timings.items():
-        print(f"{name:<22}{r['median']:>11.1f}{r['p90']:>9.1f}{r['sql']:>6d}")
+        print(f"{name:<22}{r['median']:>11.1f}{r['p90']:>9.1f}{r['sql']:>6d}{r['bytes']:>9d}")
     for page in ("html", "rest", "search"):
         g, h = timings[f"{page}_generated"]["median"], timings[f"{page}_hand"]["median"]
         print(f"{page}: generated / hand-written = {g / h:.2f}")
@@ -265,6 +235,8 @@ def summary(results: list[dict[str, Any]]) -> None:
 
     for name in ("html_generated", "html_hand", "rest_generated", "rest_hand", "search_generated", "search_hand"):
         row(name, lambda r, n=name: f"{r['timings'][n]['median']:.1f} ({r['timings'][n]['sql']})")
+    row("rest payload bytes gen / hand", lambda r: f"{r['timings']['rest_generated']['bytes']} / {r['timings']['rest_hand']['bytes']}")
+    row("rest generated/hand (≤0.5)", lambda r: f"{r['timings']['rest_generated']['median'] / r['timings']['rest_hand']['median']:.2f}")
     for page in ("html", "rest", "search"):
         row(f"{page} generated/hand (≤1.0)", lambda r, p=page: f"{r['timings'][p + '_generated']['median'] / r['timings'][p + '_hand']['median']:.2f}")
     row("html target: Django admin", lambda r: f"{TARGETS[r['kind']]['django']:.0f}")

@@ -40,7 +40,7 @@ EVENT_LABELS = {
     "deadline_extension": Label("期限延长", "Deadline extension"),
 }
 COLUMN_LABELS = {
-    "id": Label("编号", "ID"), "at": Label("时间（UTC）", "Time (UTC)"), "event": Label("事件", "Event"),
+    "id": Label("编号", "ID"), "at": Label("时间", "Time"), "event": Label("事件", "Event"),
     "user_id": Label("用户编号", "User ID"), "username": Label("用户名", "User name"),
     "org_id": Label("组织编号", "Org ID"), "entity": Label("对象", "Entity"),
     "record_id": Label("记录编号", "Record ID"), "changes": Label("变更（旧 → 新）", "Changes (old → new)"),
@@ -80,6 +80,17 @@ def _changes_html(value: Any) -> Markup:
     return Markup(f'<table class="table table-condensed jf-audit-changes">{rows}</table>')
 
 
+def local_time(value: Any) -> str:
+    """An audit time (stored as naive UTC) in the county's time zone (setting TIME_ZONE)."""
+    import datetime as _dt
+    from zoneinfo import ZoneInfo
+
+    if not value:
+        return "—"
+    zone = ZoneInfo(current_app.config.get("TIME_ZONE", "Asia/Shanghai"))
+    return value.replace(tzinfo=_dt.timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _cell(value: Any) -> str:
     return "—" if value is None or value == "" else str(value)
 
@@ -101,7 +112,7 @@ class AuditLogView(ModelView):
     page_size = 50
     label_columns = {k: L(v) for k, v in COLUMN_LABELS.items()}
     formatters_columns = {"event": _event_label, "entity": _entity_label, "changes": _changes_html,
-                          "at": lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if v else "—"}
+                          "at": lambda v: local_time(v)}
     list_title = show_title = L(LOG_TITLE)
 
 
@@ -120,15 +131,6 @@ def history(entity: str, record_id: Any, limit: int = 200) -> list[dict[str, Any
 
 def may_read_log() -> bool:
     return bool(current_app.appbuilder.sm.has_access("can_read", AUDIT_LOG_VIEW))
-
-
-def visible_history(entity: str, record_id: Any) -> list[dict[str, Any]]:
-    """The record's history on its detail page (the template global).
-
-    Whoever may open the detail page sees its history: the page itself is reached only through
-    the scoped data interface (app/access/rules.py), and the history's personal data is masked.  The
-    global log (every record, every user) stays with ``grants.system: [audit_log]``."""
-    return history(entity, record_id)
 
 
 class AccessMatrixView(BaseView):
@@ -162,4 +164,4 @@ def register(appbuilder: Any, reg: Any) -> None:
                         icon="fa-history")
     appbuilder.add_view(AccessMatrixView, ACCESS_MATRIX_VIEW, label=L(MATRIX_TITLE), category="Security",
                         icon="fa-th")
-    current_app.jinja_env.globals["jf_audit_history"] = visible_history
+

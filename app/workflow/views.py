@@ -32,6 +32,7 @@ from generator.builders.permissions import ACCESS_MATRIX_VIEW, WORKFLOW_DIAGRAM_
 from generator.builders.views import lang
 from generator.spec import Label
 
+from app.access import present as present_mod
 from app.access import rules as access_mod
 from . import deadlines as dl
 from . import engine, queries
@@ -59,29 +60,29 @@ def status_label(status: str) -> str:
 
 
 def _org_names(session: Any, ctx: Any, ids: Any) -> dict[int, str]:
+    """Organisations named as the presenter names them (app/access/present.py)."""
     ids = sorted({i for i in ids if i})
     if not ids:
         return {}
     org = ctx.model(ctx.spec.org_tree.entity)
-    display = ctx.spec.entities[ctx.spec.org_tree.entity].display or "id"
-    col = getattr(org, names.column_name(display, "string"), org.id)
-    return {oid: str(name) for oid, name in session.execute(select(org.id, col).where(org.id.in_(ids)))}
+    presenter = present_mod.current()
+    return {o.id: presenter.label(o) for o in session.execute(select(org).where(org.id.in_(ids))).scalars()}
 
 
 def _choices(session: Any, ctx: Any, field: dict[str, Any], principal: Any) -> list[tuple[Any, str]]:
-    """Options of a ref field of an action form: the records of the target the user may read."""
+    """Options of a ref field of an action form: the records of the target the user may read, each
+    named by the presenter (a personal-data name masked unless this user may see it)."""
     ent = ctx.spec.entities.get(field["ref"])
     if ent is None:
         return []
     model = ctx.model(ent.name)
-    display = ent.display or "id"
-    dfield = ent.fields.get(display)
-    col = getattr(model, names.column_name(display, dfield.type) if dfield else display, model.id)
-    q = select(model.id, col).order_by(col, model.id).limit(MAX_CHOICES)
+    q = select(model).order_by(model.id).limit(MAX_CHOICES)
     clause = ctx.access.clause(model, "read", p=principal)
     if clause is not None:
         q = q.where(clause)
-    return [(pk, str(label)) for pk, label in session.execute(q)]
+    presenter = present_mod.current()
+    options = [(obj.id, presenter.label(obj)) for obj in session.execute(q).scalars()]
+    return sorted(options, key=lambda o: (o[1], o[0]))
 
 
 def case_panel(case_id: int) -> Optional[dict[str, Any]]:

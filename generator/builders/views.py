@@ -59,6 +59,14 @@ def display_columns(ent: Entity) -> list[str]:
     return list(ent.list) or list(ent.fields)[:5]
 
 
+def api_list_columns(spec: AppSpec, ent: Entity) -> list[str]:
+    """Columns of a REST list record (after ``id``): ``api_list``, else the list page's columns."""
+    columns = list(ent.api_list) or display_columns(ent)
+    if any(w.entity == ent.name for w in spec.workflows.values()) and "state" not in columns:
+        columns = columns + ["state"]
+    return columns
+
+
 def form_columns(ent: Entity) -> list[str]:
     return [f.name for f in ent.fields.values() if not f.readonly]
 
@@ -202,7 +210,8 @@ def _api(spec: AppSpec, ent: Entity, models: dict[str, type], hooks: Hooks) -> t
         "add_columns": fields, "edit_columns": fields,
         "show_columns": ["id"] + list(ent.fields) + (["state"] if "state" in attrs["list_columns"] else [])
         + ["version", "created_on", "changed_on"],
-        "list_columns": ["id"] + attrs["list_columns"],
+        # what a REST list answer carries: the declared api_list, else what the list page shows
+        "list_columns": ["id"] + api_list_columns(spec, ent),
         "list_title": L(ent.label), "show_title": L(ent.label), "add_title": L(ent.label),
         "edit_title": L(ent.label),
         "__doc__": f"REST API /api/v1/{ent.name}/, generated from {ent.src}",

@@ -286,3 +286,11 @@ def test_enum_filters_take_the_label_or_the_key(app: Flask) -> None:
     assert len(set(re.findall(r"/orgview/show/(\d+)", page.get_data(as_text=True)))) > 0
     # the search form offers the options to choose from (its fields travel as JSON to the filter script)
     assert '"status": "\\u003cselect' in page.get_data(as_text=True)
+
+
+def test_info_offers_no_filter_on_personal_data_seen_masked(app: Flask) -> None:
+    c, auth = api(app, "court_liaison")
+    filters = c.get("/api/v1/party/_info", headers=auth).get_json()["filters"]
+    assert "name" not in filters
+    c, auth = api(app, "registrar_t1s1")  # reveals party.*: may search by name
+    assert "name" in c.get("/api/v1/party/_info", headers=auth).get_json()["filters"]
