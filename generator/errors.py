@@ -140,7 +140,7 @@ CODES: dict[str, Code] = {
     "E315": Code("证据要求与类型不符", "evidence option does not fit its kind",
                  "证据类型 {kind} 不能{reason}", "evidence of kind {kind} cannot {reason_en}",
                  "{fix}", "{fix_en}"),
-    "E316": Code("未知的流程", "unknown process",
+    "E318": Code("未知的流程", "unknown process",
                  "'{name}' 不是已定义的流程（workflows.yaml）或检查清单（checklists.yaml）",
                  "'{name}' is not a workflow (workflows.yaml) or checklist (checklists.yaml)",
                  "检查拼写{suggest}", "fix the spelling{suggest_en}"),

@@ -52,7 +52,7 @@ def entity_references(spec: AppSpec) -> list[ConfigError]:
                     out.append(unknown("E304", spec.value_at(f, "writers", i), f.path + ("writers", i), role,
                                        spec.roles))
             if f.process and f.process not in spec.workflows and f.process not in spec.checklists:
-                out.append(unknown("E316", spec.value_at(f, "process"), f.path + ("process",), f.process,
+                out.append(unknown("E318", spec.value_at(f, "process"), f.path + ("process",), f.process,
                                    list(spec.workflows) + list(spec.checklists)))
         if ent.display:
             out += _field(spec, ent, ent.display, ent.path + ("display",))
