@@ -134,6 +134,18 @@ class JiefenModelView(ModelView):
         parse.apply(self._filters, q)
         return q
 
+    def _get_related_views_widgets(self, item: Any, orders: Any = None, pages: Any = None, page_sizes: Any = None,
+                                   widgets: Any = None, **args: Any) -> Any:
+        """The related lists of a record page sort only as their own list pages may (a sort on a
+        masked name would tell the names' order)."""
+        viewer = present_mod.current().viewer()
+        for view in self._related_views:
+            order = (orders or {}).get(view.__class__.__name__)
+            if order and isinstance(view, JiefenModelView):
+                view._parser().order(order[0], order[1], viewer)
+        return super()._get_related_views_widgets(item, orders=orders, pages=pages, page_sizes=page_sizes,
+                                                  widgets=widgets, **args)
+
     def _list(self, **kwargs: Any) -> Any:
         q = self.list_query()
         widgets = self._get_list_widget(filters=self._filters, order_column=q.order_column,
