@@ -59,7 +59,7 @@ def flask_config() -> dict[str, Any]:
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "CONFIG_DIR": os.environ.get("CONFIG_DIR") or str(ROOT / "config"),
         "AUTH_TYPE": 1,  # AUTH_DB
-        "FAB_SECURITY_MANAGER_CLASS": "app.security.JiefenSecurityManager",
+        "FAB_SECURITY_MANAGER_CLASS": "app.accounts.security.JiefenSecurityManager",
         "AUTH_ROLE_ADMIN": "Admin",
         "AUTH_ROLE_PUBLIC": "Public",
         "BABEL_DEFAULT_LOCALE": "zh",

@@ -9,7 +9,7 @@ FAB's ``/users/list/``, ``/users/show/<id>`` and ``/users/userinfo/`` print ``Tr
 * ``groups``        → the groups' labels (else names), joined the same way,
 * an empty list / None → "—".
 
-Wired in by ``JiefenSecurityManager.userdbmodelview`` (app/security.py).
+Wired in by ``JiefenSecurityManager.userdbmodelview`` (app/accounts/security.py).
 
 The class keeps FAB's name ``UserDBModelView`` on purpose: FAB derives the blueprint
 endpoint and the permission view-menu name from the class name, and our permission
@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired
 
 from generator.builders.views import lang
 
-from .formatting import EMPTY
+from ..formatting import EMPTY
 
 __all__ = ["JiefenUserDBModelView", "format_active", "format_groups", "format_roles"]
 
@@ -72,7 +72,7 @@ def format_groups(value: Any) -> str:
 # ---------------------------------------------------------------- who may place whom where
 
 def _principal() -> Any:
-    from .access import current
+    from ..access import current
 
     access = current()
     return (access, access.principal()) if access is not None else (None, None)
