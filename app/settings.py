@@ -46,11 +46,16 @@ def _number(name: str, default: float) -> float:
         return default
 
 
-def flask_config() -> dict[str, Any]:
-    """The Flask/FAB configuration for this process."""
+def app_env(override: Any = None) -> str:
+    return str(override or os.environ.get("APP_ENV") or "development")
+
+
+def flask_config(env: Any = None) -> dict[str, Any]:
+    """The Flask/FAB configuration for this process; ``env`` overrides ``APP_ENV`` (create_app passes
+    its ``APP_ENV`` override, so production-only settings such as Secure cookies follow it)."""
     from .hardening.passwords import validate as password_policy
 
-    env = os.environ.get("APP_ENV", "development")
+    env = app_env(env)
     return {
         "APP_ENV": env,
         "APP_NAME": "解纷 · 阳新县劳动争议多元化解平台",

@@ -49,6 +49,10 @@ class JiefenSecurityManager(SecurityManager):
         from generator.builders.datamodel import JiefenInterface
 
         self.userdbmodelview.datamodel = JiefenInterface(self.user_model)
+        # No path may store a password in clear (app/accounts/passwords.py).
+        from .passwords import install as guard_passwords
+
+        guard_passwords()
 
     # ------------------------------------------------------------------ request memo
     @staticmethod
