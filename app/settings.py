@@ -2,7 +2,9 @@
 
     DATABASE_URL   default: SQLite file at <project>/var/jiefen.db (absolute: Flask-SQLAlchemy
                    would otherwise resolve a relative path against instance/, fab5-notes gotcha 11)
-    SECRET_KEY     required in production; a per-checkout development key otherwise
+    SECRET_KEY     required in production (32+ characters); without it, outside production, a random
+                   key generated once per checkout into var/secret_key (mode 0600, git-ignored) and
+                   shared by every process of that checkout.  The app never signs with a constant.
     APP_ENV        development (default) | production
     CONFIG_DIR     default: <project>/config
     DEMO_PASSWORD  password of the demo accounts (default Demo@2026)
@@ -16,13 +18,18 @@ and remember-me), and the password policy (FAB_PASSWORD_COMPLEXITY_*).
 
 from __future__ import annotations
 
+import datetime
 import os
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
+# The constant development key of versions before issue #11: refused wherever it shows up.
 DEV_SECRET = "jiefen-development-only-secret-key-change-me-0000"
+SECRET_FILE = "secret_key"
 DEFAULT_DEMO_PASSWORD = "Demo@2026"
 
 
@@ -33,6 +40,43 @@ def database_url() -> str:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url or f"sqlite:///{VAR / 'jiefen.db'}"
+
+
+def checkout_secret(folder: Path) -> str:
+    """The key in ``folder/secret_key``, generated (random, mode 0600) the first time.
+
+    Written to a private temporary file and hard-linked into place, so two processes starting at
+    once never read a half-written key: one link wins and both read the winner's key.
+    """
+    path = folder / SECRET_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    if key:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return key
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".secret_key.", dir=folder)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won: use its key
+    finally:
+        os.unlink(tmp)
+    return path.read_text(encoding="ascii").strip()
+
+
+def secret_key(env: str) -> str:
+    """SECRET_KEY from the environment; outside production the checkout's own key; else ""."""
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key or env == "production":
+        return key
+    return checkout_secret(VAR)
 
 
 def demo_password() -> str:
@@ -59,7 +103,7 @@ def flask_config(env: Any = None) -> dict[str, Any]:
     return {
         "APP_ENV": env,
         "APP_NAME": "解纷 · 阳新县劳动争议多元化解平台",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or DEV_SECRET,
+        "SECRET_KEY": secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "CONFIG_DIR": os.environ.get("CONFIG_DIR") or str(ROOT / "config"),
@@ -86,6 +130,8 @@ def flask_config(env: Any = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": env == "production",
         "IDLE_TIMEOUT_MINUTES": _number("IDLE_TIMEOUT_MINUTES", 30),
         "SESSION_MAX_HOURS": _number("SESSION_MAX_HOURS", 12),
+        # A refresh token ends with the login it belongs to, like a browser session (hardening/tokens.py).
+        "JWT_REFRESH_TOKEN_EXPIRES": datetime.timedelta(hours=_number("SESSION_MAX_HOURS", 12)),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_FAILURE_WINDOW_MINUTES": 15,
         "LOGIN_LOCKOUT_MINUTES": 15,
