@@ -11,9 +11,18 @@
     IDLE_TIMEOUT_MINUTES  a signed-in session idle this long must sign in again (default 30)
     SESSION_MAX_HOURS     ... and any session this old (default 12)
 
-Security settings (app/hardening/): login lockout (LOGIN_MAX_FAILURES, LOGIN_FAILURE_WINDOW_MINUTES,
-LOGIN_LOCKOUT_MINUTES), cookies HttpOnly + SameSite=Lax always and Secure in production (session
-and remember-me), and the password policy (FAB_PASSWORD_COMPLEXITY_*).
+Security settings (app/hardening/): login throttling (``login_limits``: per account
+LOGIN_MAX_FAILURES, LOGIN_FAILURE_WINDOW_MINUTES, LOGIN_LOCKOUT_MINUTES; per client address
+LOGIN_ADDRESS_MAX_FAILURES, LOGIN_ADDRESS_WINDOW_MINUTES; LOGIN_KNOWN_ADDRESS_DAYS), cookies
+HttpOnly + SameSite=Lax always and Secure in production (session and remember-me), and the
+password policy (FAB_PASSWORD_COMPLEXITY_*).
+
+    REDIS_URL        redis://host:6379/0: the per-address login counters live there, shared by every
+                     worker and host (Flask-Limiter storage); unset: in each process's memory
+    TRUSTED_PROXIES  number of reverse proxies in front of the app (default 0): the client address
+                     (and scheme) are then read from their X-Forwarded-For / X-Forwarded-Proto
+
+Every setting read here is listed, with its default, in .env.example.
 """
 
 from __future__ import annotations
@@ -94,6 +103,33 @@ def app_env(override: Any = None) -> str:
     return str(override or os.environ.get("APP_ENV") or "development")
 
 
+def login_limits() -> dict[str, float]:
+    """The login throttling limits (app/hardening/throttle.py), from the environment."""
+    return {
+        "LOGIN_MAX_FAILURES": _number("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_FAILURE_WINDOW_MINUTES": _number("LOGIN_FAILURE_WINDOW_MINUTES", 15),
+        "LOGIN_LOCKOUT_MINUTES": _number("LOGIN_LOCKOUT_MINUTES", 15),
+        "LOGIN_ADDRESS_MAX_FAILURES": _number("LOGIN_ADDRESS_MAX_FAILURES", 20),
+        "LOGIN_ADDRESS_WINDOW_MINUTES": _number("LOGIN_ADDRESS_WINDOW_MINUTES", 10),
+        "LOGIN_KNOWN_ADDRESS_DAYS": _number("LOGIN_KNOWN_ADDRESS_DAYS", 30),
+    }
+
+
+def limiter_config() -> dict[str, Any]:
+    """Flask-Limiter (FAB's ``sm.limiter``): Redis when REDIS_URL is set, else this process's memory."""
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    return {
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # a Redis that does not answer must not hang the login: the per-address limit then
+        # fails open (logged) and the per-account lock, in the database, still holds
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2} if redis_url else {},
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip() or "jiefen",
+    }
+
+
 def flask_config(env: Any = None) -> dict[str, Any]:
     """The Flask/FAB configuration for this process; ``env`` overrides ``APP_ENV`` (create_app passes
     its ``APP_ENV`` override, so production-only settings such as Secure cookies follow it)."""
@@ -132,9 +168,9 @@ def flask_config(env: Any = None) -> dict[str, Any]:
         "SESSION_MAX_HOURS": _number("SESSION_MAX_HOURS", 12),
         # A refresh token ends with the login it belongs to, like a browser session (hardening/tokens.py).
         "JWT_REFRESH_TOKEN_EXPIRES": datetime.timedelta(hours=_number("SESSION_MAX_HOURS", 12)),
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_FAILURE_WINDOW_MINUTES": 15,
-        "LOGIN_LOCKOUT_MINUTES": 15,
+        **login_limits(),
+        **limiter_config(),
+        "TRUSTED_PROXIES": int(_number("TRUSTED_PROXIES", 0)),
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
         "FAB_PASSWORD_COMPLEXITY_VALIDATOR": password_policy,
         "DEBUG": os.environ.get("FLASK_DEBUG", "") in ("1", "true"),

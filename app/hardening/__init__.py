@@ -1,8 +1,9 @@
 """Security hardening around FAB 5.3 (issue "hardening"); ``install(app)`` wires it in.
 
     models.py        the tables: jf_login_throttle, jf_user_session, jf_token_blocklist, jf_token_epoch
-    throttle.py      login lockout counters (5 failures / 15 min → locked 15 min), per username
-    auth.py          password login = lockout + FAB's check + audit (JiefenSecurityManager.auth_user_db)
+    throttle.py      login throttling: per client address (Flask-Limiter, Redis or memory), per
+                     account (5 failures / 15 min → locked 15 min) except the account's usual addresses
+    auth.py          password login = throttling + FAB's check + audit (JiefenSecurityManager.auth_user_db)
     views.py         FAB's AuthDBView / SecurityApi with lockout messages, safe next, sid at login,
                      POST /api/v1/security/logout
     sessions.py      server-side sessions: checked on every request, revoked at logout and on
@@ -29,6 +30,11 @@ def install(app: Flask) -> None:
     from . import errors, headers, sessions, tokens
 
     sm = app.appbuilder.sm  # type: ignore[attr-defined]
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # the client's address and scheme as the reverse proxies in front saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     errors.install(app)
     tokens.install(sm.jwt_manager)
     with app.app_context():

@@ -25,9 +25,14 @@ from .redirects import safe_next
 
 LOCKED_MESSAGE = lazy_gettext("Too many failed logins: sign-in for this user name is locked for "
                               "%(minutes)s minutes. Please try again later.")
+ADDRESS_MESSAGE = lazy_gettext("Too many failed logins from your network address: sign-in from it is "
+                               "paused for up to %(minutes)s minutes. Please try again later.")
 
 
 def locked_message() -> str:
+    """The message for a login refused before the password was checked (throttle.py)."""
+    if auth.refusal() == "address":
+        return str(ADDRESS_MESSAGE) % {"minutes": throttle.address_window_minutes()}
     return str(LOCKED_MESSAGE) % {"minutes": throttle.lockout_minutes()}
 
 

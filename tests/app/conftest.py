@@ -21,7 +21,10 @@ def make_app(db_uri: str, **overrides: object) -> Flask:
     from app import create_app
 
     config = {"SQLALCHEMY_DATABASE_URI": db_uri, "TESTING": True, "WTF_CSRF_ENABLED": False,
-              "CONFIG_DIR": str(ROOT / "config"), "SECRET_KEY": "t" * 40}
+              "CONFIG_DIR": str(ROOT / "config"), "SECRET_KEY": "t" * 40,
+              # Every test client is 127.0.0.1 and the suite fails many logins on purpose: lift the
+              # per-address login limit here; tests/app/test_login_throttle.py puts it back.
+              "LOGIN_ADDRESS_MAX_FAILURES": 1_000_000}
     config.update(overrides)
     return create_app(config)
 
