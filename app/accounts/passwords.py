@@ -3,8 +3,9 @@
 * ``hash_password`` hashes with FAB's settings (``FAB_PASSWORD_HASH_METHOD``, default scrypt, and
   ``FAB_PASSWORD_HASH_SALT_LENGTH``), exactly as FAB's own user form, ``add_user`` and
   ``reset_password`` do.
-* ``install()`` puts a tripwire on ``ab_user``: inserting a row, or updating its password, with a
-  value that is not such a hash raises ``PlaintextPassword`` in the flush, so nothing is written.
+* ``install()`` puts a tripwire on ``ab_user``: inside the app, inserting a row, or updating its
+  password, with a value that is not such a hash raises ``PlaintextPassword`` in the flush, so
+  nothing is written.
   Whatever new path creates accounts (a view, an API, a script) cannot store a password in clear
   and leave an account that cannot log in.  ``None`` and ``""`` are allowed (no usable password).
 * ``rehash_plaintext(session)`` hashes, in place, the clear passwords that the 新增 form of
@@ -50,13 +51,19 @@ def _refuse(target: Any) -> None:
                             "hash it with FAB's hasher (app.accounts.passwords.hash_password)")
 
 
+def _guarding() -> bool:
+    """Inside a Jiefen app (every view, API and CLI command runs in its app context); plain
+    SQLAlchemy sessions outside one (unit tests of app/demo.py with a stand-in hasher) are not."""
+    return has_app_context() and "jiefen" in current_app.extensions
+
+
 def _before_insert(_mapper: Any, _conn: Any, target: Any) -> None:
-    if not _acceptable(target.password):
+    if _guarding() and not _acceptable(target.password):
         _refuse(target)
 
 
 def _before_update(_mapper: Any, _conn: Any, target: Any) -> None:
-    if inspect(target).attrs.password.history.has_changes() and not _acceptable(target.password):
+    if _guarding() and inspect(target).attrs.password.history.has_changes() and not _acceptable(target.password):
         _refuse(target)
 
 
