@@ -35,6 +35,14 @@ def run_setup(app: Flask, *args: str) -> str:
     return result.output
 
 
+def dispose(*apps: Flask) -> None:
+    """Close the apps' pooled connections (before their private database or schema is dropped)."""
+    for app in apps:
+        with app.app_context():
+            app.appbuilder.sm.session.remove()
+            app.appbuilder.sm.session.get_bind().dispose()
+
+
 @contextmanager
 def set_up_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Flask]:
     """An app on a private database, set up exactly as `make run` does; disposed afterwards."""
@@ -42,9 +50,7 @@ def set_up_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[
         app = make_app(uri)
         run_setup(app)
         yield app
-        with app.app_context():
-            app.appbuilder.sm.session.remove()
-            app.appbuilder.sm.session.get_bind().dispose()
+        dispose(app)
 
 
 @pytest.fixture(scope="session")

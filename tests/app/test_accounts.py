@@ -27,7 +27,7 @@ from sqlalchemy import select, text
 
 from tests.support.database import private_database
 
-from .conftest import PASSWORD, api_auth, login, make_app, run_setup
+from .conftest import PASSWORD, api_auth, dispose, login, make_app, run_setup
 from .test_user_admin import org_id, role_id
 
 NEW_PASSWORD = "Konto#Neu2027"
@@ -200,37 +200,35 @@ def _usernames(app: Flask) -> set[str]:
 def test_setup_makes_demo_logins_only_with_demo_data_and_never_in_production(tmp_path: Path) -> None:
     with private_database(tmp_path) as uri:
         app = make_app(uri)
-        run_setup(app, "--no-demo")
-        with app.app_context():
-            sm = app.appbuilder.sm
-            sm.add_user("realadmin", "R", "A", "realadmin@example.invalid", sm.find_role(sm.auth_role_admin),
-                        password=PASSWORD)
-        run_setup(app)  # a real database (accounts, no demo): a plain setup adds no demo
-        assert _usernames(app) == {"realadmin"}
-        prod = make_app(uri, APP_ENV="production", SECRET_KEY="p" * 48)
-        result = prod.test_cli_runner().invoke(args=["setup", "--demo"])
-        assert result.exit_code != 0 and "production" in result.output
-        assert _usernames(app) == {"realadmin"}
-        for a in (app, prod):
-            with a.app_context():
-                a.appbuilder.sm.session.remove()
-                a.appbuilder.sm.session.get_bind().dispose()
+        apps = [app]
+        try:
+            run_setup(app, "--no-demo")
+            fab_cli(app, "create-admin", "--username", "realadmin", "--firstname", "R", "--lastname", "A",
+                    "--email", "realadmin@example.invalid", "--password", PASSWORD)
+            run_setup(app)  # a real database (accounts, no demo): a plain setup adds no demo
+            assert _usernames(app) == {"realadmin"}
+            apps.append(make_app(uri, APP_ENV="production", SECRET_KEY="p" * 48))
+            result = apps[-1].test_cli_runner().invoke(args=["setup", "--demo"])
+            assert result.exit_code != 0 and "production" in result.output
+            assert _usernames(app) == {"realadmin"}
+        finally:
+            dispose(*apps)
 
 
 def test_setup_adds_demo_logins_for_a_new_role_when_the_demo_is_loaded(tmp_path: Path) -> None:
     with private_database(tmp_path) as uri:
         app = make_app(uri)
-        run_setup(app)
-        with app.app_context():
-            sm = app.appbuilder.sm
-            gone = sm.find_user(username="analyst")
-            sm.session.execute(text("DELETE FROM jf_user_org WHERE user_id = :u"), {"u": gone.id})
-            sm.session.delete(gone)
-            sm.session.commit()
-        assert "analyst" not in _usernames(app)
-        run_setup(app)  # demo loaded: a role without its demo login (new in roles.yaml) gets one
-        assert "analyst" in _usernames(app)
-        login(app.test_client(), "analyst")
-        with app.app_context():
-            app.appbuilder.sm.session.remove()
-            app.appbuilder.sm.session.get_bind().dispose()
+        try:
+            run_setup(app)
+            with app.app_context():
+                sm = app.appbuilder.sm
+                gone = sm.find_user(username="analyst")
+                sm.session.execute(text("DELETE FROM jf_user_org WHERE user_id = :u"), {"u": gone.id})
+                sm.session.delete(gone)
+                sm.session.commit()
+            assert "analyst" not in _usernames(app)
+            run_setup(app)  # demo loaded: a role without its demo login (new in roles.yaml) gets one
+            assert "analyst" in _usernames(app)
+            login(app.test_client(), "analyst")
+        finally:
+            dispose(app)

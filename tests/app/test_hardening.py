@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from app.hardening import clock, passwords
 from tests.support.database import private_database
 
-from .conftest import PASSWORD, ROOT, api_auth, csrf_token, login, make_app, run_setup
+from .conftest import PASSWORD, ROOT, api_auth, csrf_token, dispose, login, make_app, run_setup
 
 NEW_PASSWORD = "Neu#Pass2027"
 
@@ -783,9 +783,7 @@ def test_a_jwt_forged_with_the_old_constant_key_is_401(demo_app: Flask, monkeypa
         real = api_auth(client)  # the app's own tokens work
         assert client.get("/api/v1/employer/", headers=real).status_code == 200
     finally:
-        with app.app_context():
-            app.appbuilder.sm.session.remove()
-            app.appbuilder.sm.session.get_bind().dispose()
+        dispose(app)
 
 
 def test_cookie_writes_are_origin_checked_whatever_other_headers_come_along(demo_app: Flask,
