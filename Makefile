@@ -39,8 +39,10 @@ run: venv
 	$(BIN)/flask --app app setup
 	$(BIN)/flask --app app run --host 127.0.0.1 --port $${PORT:-5000}
 
+# Production settings (APP_ENV=production, .env), `flask check-deploy` first: any error and
+# gunicorn is not started.  scripts/serve.sh says how.
 serve: venv
-	$(BIN)/gunicorn -w $${WORKERS:-4} -b 127.0.0.1:$${PORT:-5000} 'app:create_app()'
+	BIN=$(BIN) bash scripts/serve.sh
 
 bench: venv
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done

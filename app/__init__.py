@@ -79,7 +79,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None, spec: Optional[AppSpe
 def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) -> Flask:
     app = Flask(__name__, root_path=str(HERE), static_folder="static", template_folder="templates")
     app.url_rule_class = LazyBuilderRule  # URL builders compiled on first url_for (routing.py)
-    app.config.update(settings.flask_config())
+    app.config.update(settings.flask_config((overrides or {}).get("APP_ENV")))
     app.config.update(overrides or {})
     spec = spec or compile_config(app.config["CONFIG_DIR"])
     # The role marked `admin: true` in roles.yaml is FAB's administrator role (all permissions).

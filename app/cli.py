@@ -113,27 +113,59 @@ def sync_roles_command() -> None:
     _report(sync_roles(appbuilder))
 
 
+def demo_wanted(flag: Any, production: bool, has_demo: bool, has_users: bool) -> bool:
+    """Whether ``setup`` loads the demo data and demo logins.
+
+    Never with APP_ENV=production (``--demo`` is refused there).  ``--demo``/``--no-demo`` decide
+    elsewhere; without either, the demo is on for a fresh database (no account yet) and for one
+    that already holds the demo (so a role new in roles.yaml gets its demo logins), and off for a
+    real database (accounts, no demo).
+    """
+    if production:
+        if flag:
+            raise click.ClickException("APP_ENV=production：setup 从不加载演示数据和演示账号 / "
+                                       "setup never loads demo data or demo accounts in production")
+        return False
+    if flag is not None:
+        return bool(flag)
+    return has_demo or not has_users
+
+
 @click.command("setup")
 @with_appcontext
-@click.option("--demo/--no-demo", default=True, help="load the demo data and demo accounts")
-def setup_command(demo: bool) -> None:
+@click.option("--demo/--no-demo", default=None,
+              help="load the demo data and demo accounts (default: on for a new database or one that holds the "
+                   "demo, off otherwise; never with APP_ENV=production)")
+def setup_command(demo: Any) -> None:
     """建库/升级、同步权限与角色、加载参考数据和演示数据 / create or upgrade the DB, sync permissions,
     roles, reference and demo data."""
+    from sqlalchemy import func, select
+
+    from app.accounts.passwords import rehash_plaintext
     from app.demo.loader import create_accounts, demo_accounts, load_demo, load_reference
 
     appbuilder = current_app.appbuilder
     reg = current_app.extensions["jiefen"]
     session = appbuilder.sm.session
+    production = current_app.config.get("APP_ENV") == "production"
+    if production and demo:
+        demo_wanted(demo, production, False, False)  # refuses before anything is written
     compile_bytecode()
     plan = reg.sync_schema(session.get_bind(), force=True)  # the full comparison, every deploy
     if plan is not None and not plan.empty:
         click.echo(f"数据库结构已更新 / schema changes applied: {len(plan.additive)}")
     appbuilder.add_permissions(update_perms=True)
     _report(sync_roles(appbuilder))
+    repaired = rehash_plaintext(session, appbuilder.sm.user_model)
+    session.commit()
+    if repaired:
+        click.echo(f"已加密存储明文密码的账号 / clear-text passwords hashed: {len(repaired)} "
+                   f"({', '.join(sorted(repaired))})")
     ref = load_reference(session, reg.spec, reg.models)
     session.commit()
     click.echo(f"参考数据 / reference data: {ref}")
-    if demo:
+    has_users = session.execute(select(func.count()).select_from(appbuilder.sm.user_model)).scalar_one() > 0
+    if demo_wanted(demo, production, reg.has_demo_accounts(session), has_users):
         summary = load_demo(session, reg.spec, reg.models)
         session.commit()
         click.echo(f"演示数据 / demo data: {summary}")

@@ -1,14 +1,16 @@
 """Security hardening around FAB 5.3 (issue "hardening"); ``install(app)`` wires it in.
 
-    models.py        the tables: jf_login_throttle, jf_user_session, jf_token_blocklist, jf_token_epoch
-    throttle.py      login lockout counters (5 failures / 15 min → locked 15 min), per username
-    auth.py          password login = lockout + FAB's check + audit (JiefenSecurityManager.auth_user_db)
+    models.py        the tables: jf_login_throttle, jf_login_address, jf_user_session, jf_token_blocklist,
+                     jf_token_epoch
+    throttle.py      login throttling: per client address (Flask-Limiter, Redis or memory), per
+                     account (5 failures / 15 min → locked 15 min) except the account's usual addresses
+    auth.py          password login = throttling + FAB's check + audit (JiefenSecurityManager.auth_user_db)
     views.py         FAB's AuthDBView / SecurityApi with lockout messages, safe next, sid at login,
-                     POST /api/v1/security/logout
+                     logout as a POST only (GET asks), POST /api/v1/security/logout
     sessions.py      server-side sessions: checked on every request, revoked at logout and on
                      password change (with every JWT of that user)
-    tokens.py        JWT blocklist + "tokens valid after"
-    headers.py       security headers; Origin check on cookie-authenticated API writes
+    tokens.py        JWT blocklist (tokens and whole logins) + "tokens valid after" + the 12 h cap
+    headers.py       security headers; Origin check on every cookie-authenticated API write
     redirects.py     safe ``next=``
     passwords.py     password policy (FAB_PASSWORD_COMPLEXITY_VALIDATOR)
     errors.py        403/404/500 pages and JSON, incident ids
@@ -26,9 +28,15 @@ def _first(app: Flask, func: object) -> None:
 
 
 def install(app: Flask) -> None:
+    """Wire everything into ``app`` (behind TRUSTED_PROXIES proxies, ProxyFix first)."""
     from . import errors, headers, sessions, tokens
 
     sm = app.appbuilder.sm  # type: ignore[attr-defined]
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # the client's address and scheme as the reverse proxies in front saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     errors.install(app)
     tokens.install(sm.jwt_manager)
     with app.app_context():

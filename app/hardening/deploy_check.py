@@ -13,6 +13,7 @@ Errors (exit status 1):
 Warnings (reported, exit status 0 if there is nothing else):
 
     deploy.W001  SQLite database in production (one writer at a time; use PostgreSQL)
+    deploy.W002  no REDIS_URL: each worker process counts failed logins per address on its own
 
 E002–E004 are the same checks that make ``create_app`` refuse to start in production
 (``settings.production_checks``); ``check-deploy`` is allowed to start anyway so it can list them.
@@ -76,4 +77,7 @@ def findings(app: Flask) -> list[Finding]:
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         out.append(Finding("deploy.W001", "生产环境使用 SQLite（仅单写入者），建议 PostgreSQL / SQLite database in "
                                           "production: use PostgreSQL"))
+    if not config.get("REDIS_URL") and str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory"):
+        out.append(Finding("deploy.W002", "未设置 REDIS_URL：按网络地址的登录限流由每个工作进程各自计数 / no REDIS_URL: "
+                                          "each worker counts failed logins per address on its own"))
     return out

@@ -8,10 +8,14 @@ and style; no other host anywhere, no framing, forms post only here).  Dynamic r
 ``Cache-Control: no-store`` unless the view set a cache policy itself.
 
 CSRF: FAB exempts its REST APIs from Flask-WTF's token (``csrf_exempt``), and with
-``allow_browser_login`` a browser's session cookie authenticates them.  A POST/PUT/PATCH/DELETE
-under ``/api/`` that carries the session cookie and no ``Authorization`` header must come
-from this site: an ``Origin`` naming this host, or (no Origin) a ``Referer`` on this host; a
-``Sec-Fetch-Site: cross-site`` is refused too.  Otherwise 403 JSON, before any view runs.
+``allow_browser_login`` a browser's session cookie authenticates them (FAB's ``protect()`` tries
+the cookie before any ``Authorization`` header).  So a POST/PUT/PATCH/DELETE under ``/api/`` that
+carries a session cookie with a signed-in user must come from this site, whatever other headers
+come with it (an ``Authorization`` header does not exempt it): an ``Origin`` with this site's
+scheme and host, or (no Origin) a ``Referer`` on this scheme and host; a ``Sec-Fetch-Site:
+cross-site`` is refused too.  Otherwise 403 JSON, before any view runs.  Requests whose cookie
+names nobody (a JWT client's cookie jar holds at most the chosen language) are not concerned:
+no browser authority comes with them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request, session
 from flask_babel import gettext
 
 CSP = "; ".join([
@@ -56,34 +60,39 @@ def add_headers(response: Response) -> Response:
     return response
 
 
-def _host_of(url: Optional[str]) -> Optional[str]:
+def _site_of(url: Optional[str]) -> Optional[tuple[str, str]]:
+    """(scheme, host) of an http(s) URL; None when absent, ("", "") when not one."""
     if not url:
         return None
     try:
         parts = urlsplit(url.strip())
-        return parts.netloc.lower() if parts.scheme in ("http", "https") and parts.netloc else ""
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return parts.scheme.lower(), parts.netloc.lower()
     except ValueError:
-        return ""
+        pass
+    return "", ""
 
 
 def same_site_request() -> bool:
-    """Origin (else Referer) names this host, and the browser does not call it cross-site."""
+    """Origin (else Referer) names this scheme and host, and the browser does not call it cross-site."""
     if request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
         return False
-    host = request.host.lower()
+    here = (request.scheme.lower(), request.host.lower())
     origin = request.headers.get("Origin")
     if origin is not None:
-        return _host_of(origin) == host
-    return _host_of(request.headers.get("Referer")) == host
+        return _site_of(origin) == here
+    return _site_of(request.headers.get("Referer")) == here
 
 
 def check_api_origin() -> Optional[Any]:
     if request.method not in WRITES or not request.path.startswith("/api/"):
         return None
-    if request.headers.get("Authorization") or request.path.rstrip("/") in EXEMPT:
+    if request.path.rstrip("/") in EXEMPT:
         return None
-    if current_app.config.get("SESSION_COOKIE_NAME", "session") not in request.cookies:
-        return None  # no cookie authority: FAB answers 401 itself
+    if "_user_id" not in session:
+        # no signed-in user in the cookie (none, or only the language a JWT client picked up):
+        # no cookie authority to abuse; FAB authenticates the request by its token or answers 401
+        return None
     if same_site_request():
         return None
     return jsonify(message=gettext("Cross-site request refused.")), 403

@@ -4,6 +4,8 @@ Built once per declarative base like ``jf_user_org`` and ``jf_audit_log`` (regis
 schema sync creates them and every worker process shares them through the database.
 
     jf_login_throttle   username (normalised) → failures in the current window, locked_until
+    jf_login_address    (username, address) of a successful login: the account's usual addresses,
+                        with their own failure counter and lock
     jf_user_session     sid → user_id, created, last_seen, revoked_at   (one row per HTML login)
     jf_token_blocklist  jti of a JWT refused from now on (logout), with its expiry
     jf_token_epoch      user_id → tokens_valid_after: JWTs issued before it are refused
@@ -26,6 +28,7 @@ class SecurityTables:
     user_session: type
     token_blocklist: type
     token_epoch: type
+    login_address: type
 
 
 def _model(base: type, table: str, class_name: str, doc: str, columns: dict[str, Any]) -> type:
@@ -44,7 +47,7 @@ def _user_fk(table: str, **kw: Any) -> Column:
 
 
 def build_security_tables(base: type) -> SecurityTables:
-    """The four mapped classes on ``base`` (once per declarative base)."""
+    """The mapped classes on ``base`` (once per declarative base)."""
     throttle = _model(base, "jf_login_throttle", "LoginThrottle",
                       "Failed logins per username (app/hardening/throttle.py).", {
                           "username": Column(String(256), primary_key=True),
@@ -72,4 +75,14 @@ def build_security_tables(base: type) -> SecurityTables:
                        "user_id": _user_fk("jf_token_epoch", primary_key=True, autoincrement=False),
                        "tokens_valid_after": Column(DateTime, nullable=False),
                    })
-    return SecurityTables(throttle, session, blocklist, epoch)
+    address = _model(base, "jf_login_address", "LoginAddress",
+                     "An account's usual addresses (a successful login from there) with their own failure "
+                     "counter (app/hardening/throttle.py).", {
+                         "username": Column(String(256), primary_key=True),
+                         "address": Column(String(64), primary_key=True),
+                         "last_success": Column(DateTime, nullable=False),
+                         "failures": Column(Integer, nullable=False, default=0),
+                         "window_start": Column(DateTime),
+                         "locked_until": Column(DateTime),
+                     })
+    return SecurityTables(throttle, session, blocklist, epoch, address)

@@ -25,9 +25,14 @@ from .redirects import safe_next
 
 LOCKED_MESSAGE = lazy_gettext("Too many failed logins: sign-in for this user name is locked for "
                               "%(minutes)s minutes. Please try again later.")
+ADDRESS_MESSAGE = lazy_gettext("Too many failed logins from your network address: sign-in from it is "
+                               "paused for up to %(minutes)s minutes. Please try again later.")
 
 
 def locked_message() -> str:
+    """The message for a login refused before the password was checked (throttle.py)."""
+    if auth.refusal() == "address":
+        return str(ADDRESS_MESSAGE) % {"minutes": throttle.address_window_minutes()}
     return str(LOCKED_MESSAGE) % {"minutes": throttle.lockout_minutes()}
 
 
@@ -51,8 +56,16 @@ class AuthDBView(_FabAuthDBView):
             return redirect(next_url)
         return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
 
-    @expose("/logout/")
+    @expose("/logout/", methods=["GET", "POST"])
+    @no_cache
     def logout(self) -> Any:
+        """POST (with the CSRF token, checked by CSRFProtect) logs out.  GET only asks: a link or
+        an ``<img src=/logout/>`` on any page must not end the session."""
+        if request.method != "POST":
+            if not (g.user is not None and g.user.is_authenticated):
+                return redirect(self.appbuilder.get_url_for_login)
+            return self.render_template("jiefen/logout.html", title=lazy_gettext("Logout"),
+                                        appbuilder=self.appbuilder)
         user = self._get_authenticated_user()
         sessions.end()
         logout_user()
@@ -76,14 +89,17 @@ class SecurityApi(_FabSecurityApi):
     login.__doc__ = _FabSecurityApi.login.__doc__
 
     @expose("/logout", methods=["POST"])
-    @jwt_required()
+    @jwt_required(verify_type=False)
     @safe
     def logout(self) -> Any:
-        """Revoke the access token presented with this request
+        """Revoke the tokens of this login
         ---
         post:
           description: >-
-            Revoke the JWT access token sent in the Authorization header; it is refused from now on.
+            Send the access token, or the refresh token of the same login (e.g. once the access
+            token has expired), in the Authorization header.  Both tokens of that login, and every
+            access token refreshed from it, are refused from now on.  Other logins of the user
+            keep working.
           responses:
             200:
               description: Token revoked

@@ -145,7 +145,8 @@ def test_production_refuses_demo_accounts_but_starts_without_them(tmp_path: Path
     with private_database(tmp_path / "clean") as uri:
         run_setup(make_app(uri), "--no-demo")
         app = make_app(uri, APP_ENV="production", SECRET_KEY="p" * 48)
-        assert app.config["SESSION_COOKIE_SECURE"] is True or app.config["APP_ENV"] == "production"
+        assert app.config["APP_ENV"] == "production"
+        assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
 def test_readme_lists_every_demo_account(demo_app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Reference data, demo data and demo accounts (app/demo/loader.py, app/accounts.py) on in-memory SQLite.
+"""Reference data, demo data and demo accounts (app/demo/loader.py, app/accounts/models.py) on in-memory SQLite.
 
 Models are built from the shipped config on a fresh ``DeclarativeBase`` (as in
 test_models_builder.py); FAB's security tables (``ab_user`` …) come from FAB's own

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from app.hardening import clock, passwords
 from tests.support.database import private_database
 
-from .conftest import PASSWORD, ROOT, api_auth, csrf_token, login, make_app, run_setup
+from .conftest import PASSWORD, ROOT, api_auth, csrf_token, dispose, login, make_app, run_setup
 
 NEW_PASSWORD = "Neu#Pass2027"
 
@@ -172,7 +172,7 @@ def test_copied_cookie_is_dead_after_logout(demo_app: Flask) -> None:
     thief.set_cookie("session", cookie)
     assert thief.get("/users/list/").status_code == 200  # the copy works while the session lives
     assert thief.get(api_url).status_code == 200
-    resp = client.get("/logout/")
+    resp = client.post("/logout/")
     assert resp.status_code == 302
     assert client.get("/users/list/").status_code == 302
     replay = demo_app.test_client()
@@ -322,7 +322,7 @@ def test_login_sets_a_new_session_no_fixation_and_safe_cookie_flags(demo_app: Fl
     with client.session_transaction() as sess:
         assert sess["_jf_sid"] != "planted-by-attacker" and "planted" not in sess
     first = _sid(client)
-    client.get("/logout/")
+    client.post("/logout/")
     login(client, name)
     assert _sid(client) != first
 
@@ -648,3 +648,162 @@ def test_location_helper_never_leaves_the_site() -> None:
         for target in ("/", "/case/12", "/x?next=//evil.com", "http://localhost/a"):
             assert is_safe(target), target
         assert urlsplit("/case/12").netloc == ""
+
+
+# ---------------------------------------------------------------- 10. issue #11: logout, refresh tokens, keys, origin
+def test_get_logout_asks_and_only_a_post_logs_out(demo_app: Flask) -> None:
+    name, _ = new_user(demo_app)
+    client = demo_app.test_client()
+    login(client, name)
+    page = client.get("/logout/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and re.search(r'<form[^>]*method="post"[^>]*action="/logout/"', html), html[:300]
+    assert client.get("/users/userinfo/").status_code == 200  # a link (or an <img>) does not log out
+    assert "logout" not in audit_events(demo_app, name)
+    resp = client.post("/logout/")
+    assert resp.status_code == 302
+    assert client.get("/users/userinfo/").status_code == 302
+    assert "logout" in audit_events(demo_app, name)
+    # nobody signed in: the confirmation page leads to the login page
+    assert "/login/" in demo_app.test_client().get("/logout/").headers.get("Location", "")
+
+
+def test_navbar_logs_out_with_a_form_post_carrying_the_csrf_token(strict_app: Flask) -> None:
+    client = strict_app.test_client()
+    strict_login(client)
+    html = client.get("/users/userinfo/").get_data(as_text=True)
+    assert 'href="/logout/"' not in html
+    form = re.search(r'<form[^>]*action="/logout/".*?</form>', html, re.S)
+    assert form and 'method="post"' in form.group(0) and 'name="csrf_token"' in form.group(0)
+    assert "<script" not in form.group(0) and "onclick" not in form.group(0)  # CSP: no inline script needed
+    assert client.post("/logout/").status_code == 400  # no token: refused, still signed in
+    assert client.get("/users/userinfo/").status_code == 200
+    resp = client.post("/logout/", data={"csrf_token": csrf_token(form.group(0))})
+    assert resp.status_code == 302
+    assert client.get("/users/userinfo/").status_code == 302
+
+
+def _login_with_refresh(client: FlaskClient, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    body = api_login_refresh(client, name).get_json()
+    return ({"Authorization": f"Bearer {body['access_token']}"},
+            {"Authorization": f"Bearer {body['refresh_token']}"})
+
+
+def api_login_refresh(client: FlaskClient, name: str) -> Any:
+    resp = client.post("/api/v1/security/login", json={"username": name, "password": PASSWORD,
+                                                       "provider": "db", "refresh": True})
+    assert resp.status_code == 200
+    return resp
+
+
+def test_logout_revokes_the_refresh_token_of_the_same_login(demo_app: Flask) -> None:
+    name, _ = new_user(demo_app)
+    client = demo_app.test_client()
+    access, refresh = _login_with_refresh(client, name)
+    other_access, other_refresh = _login_with_refresh(client, name)  # a second device
+    assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 200
+    assert client.post("/api/v1/security/logout", headers=access).status_code == 200
+    resp = client.post("/api/v1/security/refresh", headers=refresh)
+    assert resp.status_code == 401, resp.get_data(as_text=True)
+    assert client.get("/api/v1/employer/", headers=access).status_code == 401
+    # the other login is untouched
+    assert client.post("/api/v1/security/refresh", headers=other_refresh).status_code == 200
+    assert client.get("/api/v1/employer/", headers=other_access).status_code == 200
+    # a client whose access token has expired logs out with its refresh token: both die
+    renewed = client.post("/api/v1/security/refresh", headers=other_refresh).get_json()["access_token"]
+    assert client.post("/api/v1/security/logout", headers=other_refresh).status_code == 200
+    assert client.post("/api/v1/security/refresh", headers=other_refresh).status_code == 401
+    assert client.get("/api/v1/employer/", headers=other_access).status_code == 401
+    assert client.get("/api/v1/employer/", headers={"Authorization": f"Bearer {renewed}"}).status_code == 401
+
+
+def test_refresh_tokens_end_12_hours_after_the_login(demo_app: Flask, shift: Any) -> None:
+    import jwt as pyjwt
+
+    name, _ = new_user(demo_app)
+    client = demo_app.test_client()
+    access, refresh = _login_with_refresh(client, name)
+    claims = pyjwt.decode(refresh["Authorization"].split()[1], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] <= 12 * 3600
+    shift(11 * 60 + 50)
+    resp = client.post("/api/v1/security/refresh", headers=refresh)
+    assert resp.status_code == 200
+    late = {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
+    assert client.get("/api/v1/employer/", headers=late).status_code == 200
+    shift(12 * 60 + 1)
+    assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 401
+    assert client.get("/api/v1/employer/", headers=late).status_code == 401  # refreshed: same 12 h
+
+
+def test_development_secret_key_is_generated_once_per_checkout(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Any) -> None:
+    from app import settings
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.setattr(settings, "VAR", tmp_path / "var")
+    first = settings.flask_config()["SECRET_KEY"]
+    assert first != OLD_DEV_SECRET and len(first) >= 32
+    path = tmp_path / "var" / "secret_key"
+    assert path.read_text().strip() == first and (path.stat().st_mode & 0o777) == 0o600
+    assert settings.flask_config()["SECRET_KEY"] == first  # once: every process of the checkout agrees
+    monkeypatch.setenv("APP_ENV", "production")
+    assert not settings.flask_config()["SECRET_KEY"]  # production never falls back to a file or constant
+    ignored = subprocess.run(["git", "check-ignore", "-q", "var/secret_key"], cwd=ROOT)
+    assert ignored.returncode == 0, "var/secret_key must never be committed"
+
+
+OLD_DEV_SECRET = "jiefen-development-only-secret-key-change-me-0000"
+
+
+def test_a_jwt_forged_with_the_old_constant_key_is_401(demo_app: Flask, monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Any) -> None:
+    """F9: without SECRET_KEY the app used to sign with a constant from the repository."""
+    import time
+
+    import jwt as pyjwt
+
+    from app import create_app, settings
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.setattr(settings, "VAR", tmp_path / "var")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": demo_app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": True,
+                      "CONFIG_DIR": str(ROOT / "config")})  # SECRET_KEY as a developer's checkout has it
+    try:
+        with app.app_context():
+            admin_id = app.appbuilder.sm.find_user(username="admin").id
+        now = int(time.time())
+        claims = {"sub": str(admin_id), "type": "access", "fresh": False, "jti": uuid.uuid4().hex,
+                  "iat": now, "nbf": now, "exp": now + 900}
+        forged = pyjwt.encode(claims, OLD_DEV_SECRET, "HS256")
+        client = app.test_client()
+        assert client.get("/api/v1/employer/", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+        assert client.get("/api/v1/_openapi", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+        real = api_auth(client)  # the app's own tokens work
+        assert client.get("/api/v1/employer/", headers=real).status_code == 200
+    finally:
+        dispose(app)
+
+
+def test_cookie_writes_are_origin_checked_whatever_other_headers_come_along(demo_app: Flask,
+                                                                            admin_client: FlaskClient) -> None:
+    """F12: an Authorization header (even a bogus one) used to switch the Origin check off."""
+    with demo_app.app_context():
+        model = demo_app.extensions["jiefen"].models["employer"]
+        session = demo_app.appbuilder.sm.session
+        pk, before = session.execute(select(model.id, model.employer_name).order_by(model.id)).first()
+        session.rollback()
+    url = f"/api/v1/employer/{pk}"
+    for extra in ({"Authorization": "Basic Zm9vOmJhcg=="}, {"Authorization": "Bearer x.y.z"},
+                  {"Authorization": ""}, {"X-Requested-With": "XMLHttpRequest"}):
+        for origin in ({"Origin": "https://evil.example"}, {"Origin": "https://localhost"},
+                       {"Referer": "https://localhost/employerview/list/"}, {}):
+            resp = admin_client.put(url, json={"employer_name": "跨站写入"}, headers={**extra, **origin})
+            assert resp.status_code == 403, (extra, origin, resp.status_code)
+    with demo_app.app_context():
+        assert session.get(model, pk).employer_name == before
+        session.rollback()
+    # the same site (scheme and host) still passes the check
+    resp = admin_client.put(url, json={}, headers={"Origin": "http://localhost", "Authorization": "Basic Zm9vOmJhcg=="})
+    assert resp.status_code not in (401, 403)

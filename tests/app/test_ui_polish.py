@@ -71,7 +71,7 @@ def test_user_show_and_userinfo(demo_app: Flask, lang: str, yes: str, path: str)
 def test_user_view_keeps_fab_names(demo_app: Flask) -> None:
     """Endpoint and permission view name stay FAB's: stored grants and url_for keep working."""
     inst = demo_app.appbuilder.sm.user_view
-    assert type(inst).__module__ == "app.user_views"
+    assert type(inst).__module__ == "app.accounts.views"
     assert type(inst).__name__ == "UserDBModelView"
     assert inst.endpoint == "UserDBModelView" and inst.class_permission_name == "UserDBModelView"
 

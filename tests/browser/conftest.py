@@ -177,8 +177,17 @@ def login(page, base: str, username: str, password: str = PASSWORD) -> None:  # 
 
 
 def logout(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/logout/")
+    """Log out as a user does: the user menu's 退出登录, a form that POSTs with the CSRF token
+    (GET /logout/ only asks).  Checks that the session is over."""
+    if page.locator("form.jf-logout-form").count() == 0:
+        page.goto(f"{base}/")
+    button = page.locator("form.jf-logout-form button[type=submit]")
+    if not button.is_visible():
+        page.locator(".navbar-right .dropdown-toggle:has(.fa-user)").click()  # open the user menu
+    button.click()
     page.wait_for_load_state("networkidle")
+    page.goto(f"{base}/users/userinfo/")
+    assert "/login/" in page.url, f"still signed in after logging out: {page.url}"
 
 
 def screenshot(page, name: str, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]

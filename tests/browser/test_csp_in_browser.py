@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from generator import names
 
-from .conftest import login
+from .conftest import login, logout, screenshot
 
 PAGES = ["/", "/users/list/", "/users/add", "/roles/list/", "/users/userinfo/", "/resetmypassword/form"]
 
@@ -46,3 +46,21 @@ def test_pages_cannot_be_framed(page, live_server: str) -> None:  # type: ignore
     page.wait_for_timeout(1500)
     frame = page.frame_locator("#f")
     assert frame.locator("input[name=username]").count() == 0
+
+
+def test_logout_is_a_menu_button_that_posts(page, live_server: str, page_log) -> None:  # type: ignore[no-untyped-def]
+    """退出登录 sits in the user menu like a link, POSTs the CSRF token, and needs no inline script."""
+    base = live_server
+    login(page, base, "admin")
+    page.goto(f"{base}/logout/")  # a plain GET (a link, an <img>) only asks
+    assert page.locator("form.jf-logout-confirm").is_visible()
+    page.goto(f"{base}/users/userinfo/")
+    assert "/login/" not in page.url  # still signed in
+    page.locator(".navbar-right .dropdown-toggle:has(.fa-user)").click()
+    button = page.locator("form.jf-logout-form button[type=submit]")
+    assert button.is_visible() and "退出登录" in button.inner_text()
+    item = page.locator(".navbar-right .dropdown-menu a", has_text="个人资料").first
+    assert abs(button.bounding_box()["x"] - item.bounding_box()["x"]) < 2  # drawn like the menu's links
+    screenshot(page, "logout-menu-item", full_page=False)
+    logout(page, base)
+    assert _csp(page_log.console_errors) == [], page_log.console_errors

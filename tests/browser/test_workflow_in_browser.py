@@ -58,7 +58,7 @@ def test_escalation_from_the_station_reaches_the_township_inbox(live_server: str
     pick(page, "doc_type", "transfer_materials")
     page.locator("#title").fill("移交材料清单（浏览器测试）")
     page.locator("#doc_file").fill("demo/transfer_materials.pdf")
-    page.locator("form [type=submit]").first.click()
+    page.locator(".container form[enctype] [type=submit]").first.click()  # the document form, not the navbar's logout
     page.wait_for_load_state("networkidle")
     assert "alert-danger" not in page.content(), flash_text(page)
 

@@ -9,7 +9,7 @@ FAB's ``/users/list/``, ``/users/show/<id>`` and ``/users/userinfo/`` print ``Tr
 * ``groups``        → the groups' labels (else names), joined the same way,
 * an empty list / None → "—".
 
-Wired in by ``JiefenSecurityManager.userdbmodelview`` (app/security.py).
+Wired in by ``JiefenSecurityManager.userdbmodelview`` (app/accounts/security.py).
 
 The class keeps FAB's name ``UserDBModelView`` on purpose: FAB derives the blueprint
 endpoint and the permission view-menu name from the class name, and our permission
@@ -31,6 +31,7 @@ from wtforms.validators import DataRequired
 from generator.builders.views import lang
 
 from app.access.formatting import EMPTY
+from app.accounts.passwords import hash_password
 
 __all__ = ["JiefenUserDBModelView", "format_active", "format_groups", "format_roles"]
 
@@ -138,7 +139,8 @@ class UserDBModelView(_FabUserDBModelView):
     * the **role picker offers only the roles the editor may assign** (``can_assign``); a role the
       account already holds and the editor may not grant is kept as it is;
     * the list and every page are limited to accounts in the editor's organisations (the data
-      interface is the scoped one, app/access/rules.py ``_user_clause``).
+      interface is the scoped one, app/access/rules.py ``_user_clause``);
+    * the password is stored as FAB's hash (``pre_add`` replaces FAB's, which did the hashing).
     """
 
     formatters_columns = {
@@ -173,6 +175,7 @@ class UserDBModelView(_FabUserDBModelView):
         with self.datamodel.session.no_autoflush:
             g._jf_user_org = self._check_org(self._form_org())
         self._check_roles(item, keep=())
+        item.password = hash_password(item.password)  # FAB's own pre_add does this; we replace it
 
     def pre_update(self, item: Any) -> None:
         session = self.datamodel.session
@@ -218,12 +221,17 @@ class UserDBModelView(_FabUserDBModelView):
 
 
 def _all_or_assignable() -> set[str]:
-    """Admins may grant every role (FAB's admin role included); others their can_assign."""
+    """Admins may grant every role (FAB's admin role included); others their can_assign.
+
+    Never FAB's Public role: it is what anonymous visitors get, not a role for an account.
+    """
     _access, p = _principal()
+    sm = current_app.appbuilder.sm
     if p is not None and any(r.admin for r in p.roles):
-        sm = current_app.appbuilder.sm
-        return {r.name for r in sm.get_all_roles()}
-    return assignable_roles()
+        names_ = {r.name for r in sm.get_all_roles()}
+    else:
+        names_ = assignable_roles()
+    return names_ - {sm.auth_role_public}
 
 
 def _roles_of_stmt(user_model: type, user_id: int) -> Any:

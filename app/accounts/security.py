@@ -49,6 +49,10 @@ class JiefenSecurityManager(SecurityManager):
         from generator.builders.datamodel import JiefenInterface
 
         self.userdbmodelview.datamodel = JiefenInterface(self.user_model)
+        # No path may store a password in clear (app/accounts/passwords.py).
+        from .passwords import install as guard_passwords
+
+        guard_passwords()
 
     # ------------------------------------------------------------------ request memo
     @staticmethod
@@ -188,23 +192,23 @@ class JiefenSecurityManager(SecurityManager):
         result.update(v for p, v in pairs if p == permission_name)
         return result
 
-    # User list/show/userinfo: 是/否 and role labels instead of Python reprs (app/user_views.py).
-    from .user_views import JiefenUserDBModelView as userdbmodelview
+    # User list/show/userinfo: 是/否 and role labels instead of Python reprs (app/accounts/views.py).
+    from .views import JiefenUserDBModelView as userdbmodelview
 
     # ------------------------------------------------------------------ hardening (app/hardening/)
     # Login form and JWT login with lockout, server-side sessions, safe next, JWT logout.
-    from .hardening.views import AuthDBView as authdbview
-    from .hardening.views import SecurityApi as security_api
+    from ..hardening.views import AuthDBView as authdbview
+    from ..hardening.views import SecurityApi as security_api
 
     def auth_user_db(self, username: Any, password: Any) -> Any:
         """FAB's password check behind the per-username lockout, audited (hardening/auth.py)."""
-        from .hardening.auth import authenticate
+        from ..hardening.auth import authenticate
 
         return authenticate(self, super().auth_user_db, username, password)
 
     def load_user(self, pk: Any) -> Any:
         """Flask-Login's loader: the user only with a live server-side session (hardening/sessions.py)."""
-        from .hardening.sessions import load_user
+        from ..hardening.sessions import load_user
 
         return load_user(self, pk)
 
