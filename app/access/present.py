@@ -69,15 +69,10 @@ SYSTEM_VIEWER = Viewer("zh", frozenset(), None, True)
 
 def clear_fields(spec: AppSpec, roles: Iterable[Any]) -> frozenset[tuple[str, str]]:
     """The (entity, field) pairs of personal data that ``roles`` may reveal (roles.yaml ``reveal``)."""
-    out: set[tuple[str, str]] = set()
-    for role in roles:
-        for grant in role.reveal:
-            name, _, fld = grant.partition(".")
-            ent = spec.entities.get(name)
-            if ent is None:
-                continue
-            out.update((name, f.name) for f in ent.pii_fields if fld in ("*", f.name))
-    return frozenset(out)
+    from app.access.masking import revealable
+
+    roles = tuple(roles)
+    return frozenset((ent.name, f.name) for ent in spec.entities.values() for f in revealable(roles, ent))
 
 
 class Presenter:
