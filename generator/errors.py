@@ -140,6 +140,15 @@ CODES: dict[str, Code] = {
     "E315": Code("证据要求与类型不符", "evidence option does not fit its kind",
                  "证据类型 {kind} 不能{reason}", "evidence of kind {kind} cannot {reason_en}",
                  "{fix}", "{fix_en}"),
+    "E316": Code("上传限制自相矛盾", "upload limits contradict each other",
+                 "{where}：{reason}", "{where_en}: {reason_en}",
+                 "{fix}", "{fix_en}"),
+    "E317": Code("证据类型不允许上传", "evidence kind cannot be uploaded",
+                 "证据类型 {kind} 需要上传{what}，但清单 '{checklist}' 的 uploads.accept 不包含 {needed}",
+                 "evidence of kind {kind} needs {what_en} uploads, but uploads.accept of checklist "
+                 "'{checklist}' leaves out {needed}",
+                 "在 uploads.accept 中加上 {needed}，或改用其他证据类型",
+                 "add {needed} to uploads.accept, or use another evidence kind"),
     # ---- E4xx: workflow graph and names
     "E401": Code("状态不可达", "unreachable state",
                  "流程 '{workflow}' 的状态 '{name}' 从初始状态 '{initial}' 无法到达",
