@@ -1,5 +1,6 @@
 """``flask --app app <command>``: setup (schema, permissions, roles, reference and demo data),
-sync-roles (roles and grants made equal to roles.yaml) and demo-accounts.  The permission sync is O(n²) in FAB, so it runs here, once per deploy, never in
+sync-roles (roles and grants made equal to roles.yaml), demo-accounts and purge-audit (retention,
+app/audit/retention.py).  The permission sync is O(n²) in FAB, so it runs here, once per deploy, never in
 web workers (fab5-notes §7)."""
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_accounts_command)
     app.cli.add_command(check_deploy_command)
     app.cli.add_command(recompute_deadlines_command)
+    from app.audit.retention import purge_audit_command
+
+    app.cli.add_command(purge_audit_command)
 
 
 def compile_bytecode() -> None:
