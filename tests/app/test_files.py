@@ -208,9 +208,11 @@ def test_every_file_field_uploads_downloads_in_scope_audits_and_keeps_its_quota(
         (entity, str(pk), reader, "ok")]
     assert reader_role in (rows[0]["roles"] or "").split(",")
 
-    # out of scope: 404, exactly like a missing file, and audited as denied
+    # out of scope: 404, exactly like a missing file, and audited as denied (nobody is out of scope of a
+    # public entity, or of one only county-wide roles read); without the read grant: 403
+    readers = {r.scope for r in SPEC.roles.values() if not r.admin and "read" in r.actions_on(entity)}
     if outsider is None:
-        assert SPEC.entities[entity].scope is not None and SPEC.entities[entity].scope.public, entity
+        assert SPEC.entities[entity].scope.public or readers <= {"all", "county"}, entity
     else:
         start = last_audit_id(app)
         resp = app.test_client().get(shown["url"], headers=auth(app, outsider[0]))
@@ -218,6 +220,10 @@ def test_every_file_field_uploads_downloads_in_scope_audits_and_keeps_its_quota(
         assert resp.status_code == 404 and resp.get_json() == missing.get_json()
         rows = audit_since(app, start, event="download")
         assert (rows[0]["username"], rows[0]["outcome"], rows[0]["entity"]) == (outsider[0], "denied", entity)
+
+    stranger = next(u for u, role in accounts(app) if not SPEC.roles[role].admin
+                    and "read" not in SPEC.roles[role].actions_on(entity))
+    assert app.test_client().get(shown["url"], headers=auth(app, stranger)).status_code == 403
 
     # over the quota: 413 and nothing stored, the record unchanged
     if f.readonly:
@@ -317,11 +323,12 @@ def test_a_display_name_that_lies_about_the_type_gets_the_real_extension(app: Fl
     (shown,) = as_list(record(app, "admin", "case_document", pk).get_json()["result"]["doc_file"])
     assert shown["name"] == "报告.pdf" and shown["content_type"] == "application/pdf"
     resp = app.test_client().get(shown["url"], headers=auth(app, "admin"))
+    assert resp.data == PDF and resp.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert quote("报告.pdf") in resp.headers["Content-Disposition"] and ".html" not in resp.headers["Content-Disposition"]
 
 
-@pytest.mark.parametrize("given,kept", [("../../../etc/passwd.pdf", "passwd.pdf"), ("C:\\fakepath\\协议.pdf", "协议.pdf"),
-                                        ("a\r\nb\x00c.pdf", "abc.pdf"), ("   ", "file.pdf"), (".pdf", "file.pdf")])
+@pytest.mark.parametrize("given,kept", [("../../../etc/passwd.pdf", "passwd.pdf"), ("uploads/../协议.pdf", "协议.pdf"),
+                                        ("a\tb\u202ec\u200b.pdf", "abc.pdf"), ("   ", "file.pdf"), (".pdf", "file.pdf")])
 def test_names_lose_paths_and_control_characters(app: Flask, given: str, kept: str) -> None:
     pk = _case_document(app)
     assert api_upload(app, "admin", "case_document", pk, "doc_file", (PDF, given)).status_code == 200
@@ -329,6 +336,16 @@ def test_names_lose_paths_and_control_characters(app: Flask, given: str, kept: s
     assert shown["name"] == kept
     key = column(app, "case_document", pk, "doc_file")
     assert re.fullmatch(r"f/\d{4}/\d{2}/[0-9a-f]{32}\.pdf", key)  # never the client's name on disk
+
+
+@pytest.mark.parametrize("given,kept", [
+    ("C:\\fakepath\\协议.pdf", "协议.pdf"), ("调解协议书.PDF", "调解协议书.PDF"), ("报告.v2", "报告.pdf"),
+    ("无扩展名", "无扩展名.pdf"), ("a\u202egnp.pdf", "agnp.pdf"), ("a\r\nb\x00c.pdf", "abc.pdf"), ("...pdf", "file.pdf"), ("x" * 300 + ".pdf", "x" * 200 + ".pdf")])
+def test_display_names(given: str, kept: str) -> None:
+    from app.files.kinds import display_name
+
+    assert display_name(given, "application/pdf") == kept
+    assert display_name("照片.jpeg", "image/jpeg") == "照片.jpeg" and display_name("照片.png", "image/jpeg") == "照片.jpg"
 
 
 @pytest.mark.parametrize("content,name", [(HTML, "photo.jpg"), (HTML, "文件.pdf"), (b"MZ\x90\x00" + bytes(64), "a.pdf"),
