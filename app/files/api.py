@@ -326,6 +326,28 @@ class FileApiMixin:
             present.present_records(self.jf_entity, [record])
             result.update({k: v for k, v in record.items() if k in result})
 
+    def post_headless(self) -> Any:
+        return self._present_response(super().post_headless())  # type: ignore[misc]
+
+    def put_headless(self, pk: Any) -> Any:
+        return self._present_response(super().put_headless(pk), pk)  # type: ignore[misc]
+
+    def _present_response(self, resp: Any, pk: Any = None) -> Any:
+        """The record a create or update answers with carries its files like a GET (not their keys)."""
+        if getattr(resp, "status_code", None) not in (200, 201) or self.jf_entity is None or not any(
+                f.type == "file" for f in self.jf_entity.fields.values()):
+            return resp
+        from flask import current_app
+
+        data = resp.get_json(silent=True)
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, dict):
+            record = dict(result, id=result.get("id", data.get("id", pk)))
+            present.present_records(self.jf_entity, [record])
+            result.update({k: v for k, v in record.items() if k in result})
+            resp.set_data(current_app.json.dumps(data))
+        return resp
+
     def pre_get_list(self, data: dict[str, Any]) -> None:
         super().pre_get_list(data)  # type: ignore[misc]
         present.present_records(self.jf_entity, data.get("result") or [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import quote
 
 from flask import Response, request
@@ -36,11 +36,14 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def cell_text(spec: Any, ent: Entity, name: str, item: Any) -> Any:
+def cell_text(spec: Any, ent: Entity, name: str, item: Any, file_names: Optional[dict] = None) -> Any:
     value = getattr(item, name, None)
     f = ent.fields.get(name)
     if f is None:  # state and other system columns
         return safe_cell(EMPTY if value is None else str(value))
+    if f.type == "file":  # the file's name (app/files), never its storage key
+        shown = (file_names or {}).get((getattr(item, "id", None), name))
+        return safe_cell(shown or (EMPTY if value in (None, "") else str(value)))
     if f.pii:
         return safe_cell(masked(f, value) if value is not None else EMPTY)
     if f.type in ("ref", "user"):
@@ -65,8 +68,11 @@ def export_view(view: Any) -> Response:
     ws = wb.active
     ws.title = ent.label.get(lang())[:31]
     ws.append([str(view.label_columns.get(c, c)) for c in columns])
+    from app.files.present import names_for_export
+
+    file_names = names_for_export(ent, items)
     for item in items:
-        ws.append([cell_text(spec, ent, c, item) for c in columns])
+        ws.append([cell_text(spec, ent, c, item, file_names) for c in columns])
     buf = io.BytesIO()
     wb.save(buf)
     audit.record("export", entity=ent.name, detail=f"rows: {len(items)}; args: {request.query_string.decode()[:500]}")

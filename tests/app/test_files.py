@@ -399,6 +399,7 @@ def test_a_required_file_is_staged_then_named_in_the_json_create(app: Flask) -> 
     created = app.test_client().post("/api/v1/case_document/", json=body, headers=auth(app, "admin"))
     assert created.status_code == 201, created.get_json()
     pk = created.get_json()["id"]
+    assert created.get_json()["result"]["doc_file"]["name"] == "登记材料.pdf"  # the answer shows the file too
     (shown,) = as_list(record(app, "admin", "case_document", pk).get_json()["result"]["doc_file"])
     assert shown["name"] == "登记材料.pdf"
     assert app.test_client().get(shown["url"], headers=auth(app, "admin")).data == PDF
@@ -478,3 +479,21 @@ def test_one_of_several_files_can_be_removed(app: Flask) -> None:
     assert resp.status_code == 200
     assert [x["name"] for x in as_list(record(app, "admin", entity, pk).get_json()["result"][field])] == ["一.jpg"]
     assert app.test_client().get(second["url"], headers=auth(app, "admin")).status_code == 404
+
+
+def test_exports_name_the_files_not_their_keys(app: Flask) -> None:
+    from openpyxl import load_workbook
+
+    pk = _case_document(app)
+    assert api_upload(app, "admin", "case_document", pk, "doc_file", (PDF, "导出文件名.pdf")).status_code == 200
+    key = column(app, "case_document", pk, "doc_file")
+    c = app.test_client()
+    login(c)
+    resp = c.get(f"{view_url(app, 'case_document')}/export")
+    assert resp.status_code == 200
+    cells = [str(v) for row in load_workbook(io.BytesIO(resp.data)).active.iter_rows(values_only=True) for v in row]
+    assert "导出文件名.pdf" in cells and key not in cells
+    # the PUT answer shows the file, not its key
+    put = app.test_client().put(f"/api/v1/case_document/{pk}", json={"title": "改名"}, headers=auth(app, "admin"))
+    assert put.status_code == 200 and key not in put.get_data(as_text=True)
+    assert put.get_json()["result"]["doc_file"]["name"] == "导出文件名.pdf"
