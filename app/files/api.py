@@ -131,9 +131,10 @@ class FileApiMixin:
             ups = rules.read_all(request.files.getlist("file"), replace(Limits.for_field(f), per_request=1))
             if not ups:
                 raise NO_FILE
+            staged = service.stage_detached(ups[0], self.jf_entity.name, field)
         except Refused as exc:
             return self._refused(exc, None, field)
-        return self.response(201, result=service.stage_detached(ups[0], self.jf_entity.name, field))  # type: ignore[attr-defined]
+        return self.response(201, result=staged)  # type: ignore[attr-defined]
 
     @expose("/<int:pk>/files/<field>", methods=["POST"])
     @protect()

@@ -48,6 +48,7 @@ OBSOLETE = "jf_files_obsolete"  # keys whose rows went in this transaction: remo
 CLAIMS = "jf_files_claims"      # between before_flush and after_flush
 GONE = "jf_files_gone"          # records deleted by this flush
 STAGED_FOR = _dt.timedelta(days=1)  # a staged REST upload must be named by a record within a day
+STAGED_MAX = 20  # staged uploads no record names yet, per user at a time
 INTERNAL = Limits(("pdf", "image"), 50 * rules.MIB, 1000)  # for code that stores files itself (demo, tests)
 
 UNKNOWN_KEY = ("文件标识无效：请先上传文件，再用返回的 token 保存记录 / unknown file token: upload the file first "
@@ -167,7 +168,14 @@ def stage_bytes(session: Any, entity: str, field: str, name: str, data: bytes, o
 
 def stage_detached(upload: Upload, entity: str, field: str) -> dict[str, Any]:
     """A staged upload committed on its own (the REST API's first step): written, with a ``jf_file`` row
-    that no record names yet.  Its key is the token a JSON create or update then names."""
+    that no record names yet.  Its key is the token a JSON create or update then names.  A user holds
+    at most ``STAGED_MAX`` of them within a day (413 beyond); ``flask purge-files`` drops older ones."""
+    t = table()
+    waiting = current_app.appbuilder.sm.session.execute(select(func.count()).select_from(t).where(
+        t.c.record_id.is_(None), t.c.uploaded_by_id == _user_id(), t.c.uploaded_at >= _now() - STAGED_FOR)).scalar_one()
+    if waiting >= STAGED_MAX:
+        raise rules.Refused(413, f"已有 {waiting} 个上传的文件尚未保存到记录中，请先使用它们或稍后再试",
+                            f"{waiting} uploaded files wait for a record: use them first, or try again later")
     key = storage.new_key(upload.content_type)
     be = storage.backend()
     be.write(key, upload.data)
@@ -360,6 +368,30 @@ def install(session_factory: Any) -> None:
         event.listen(target, "after_commit", _after_commit)
         event.listen(target, "after_transaction_end", _after_transaction_end)
         _installed.add(id(target))
+
+
+def purge(session: Any, now: Optional[_dt.datetime] = None) -> tuple[int, int]:
+    """Drop staged uploads no record named within ``STAGED_FOR``, and files whose record is gone (a
+    database cascade deleted it, out of the ORM's sight); their bytes go after the commit.
+    ``(staged, orphaned)`` counts."""
+    s = _real(session)
+    reg = current_app.extensions["jiefen"]
+    t = reg.file_table.__table__
+    conn = s.connection()
+    stale = list(conn.execute(select(t.c.key).where(
+        t.c.record_id.is_(None), t.c.uploaded_at < (now or _now()) - STAGED_FOR)).scalars())
+    orphans: list[str] = []
+    for name, model in reg.models.items():
+        if any(f.type == "file" for f in reg.spec.entities[name].fields.values()):
+            orphans += conn.execute(select(t.c.key).where(
+                t.c.entity == name, t.c.record_id.is_not(None),
+                t.c.record_id.not_in(select(model.__table__.c.id)))).scalars().all()
+    keys = stale + orphans
+    if keys:
+        conn.execute(delete(t).where(t.c.key.in_(keys)))
+        s.info.setdefault(OBSOLETE, []).extend(keys)
+    s.commit()
+    return len(stale), len(orphans)
 
 
 # ------------------------------------------------------------------ reading

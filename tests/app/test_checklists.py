@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from .conftest import login
+from .conftest import login, upload_dir
+from .test_audit import last_id, rows_since
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(300) + b"\xff\xd9"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -25,10 +26,8 @@ HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 
 @pytest.fixture(scope="module")
 def app(demo_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    old = demo_app.config.get("UPLOAD_DIR")
-    demo_app.config["UPLOAD_DIR"] = str(tmp_path_factory.mktemp("uploads"))
-    yield demo_app
-    demo_app.config["UPLOAD_DIR"] = old
+    with upload_dir(demo_app, tmp_path_factory.mktemp("uploads")) as a:
+        yield a
 
 
 def client(app: Flask, user: str) -> FlaskClient:
@@ -390,22 +389,6 @@ def test_coverage_report_counts_against_targets(app: Flask) -> None:
 
 # ------------------------------------------------------------------ quotas and the download audit (issue #11)
 
-def _audit_rows_since(app: Flask, since: int) -> list[dict[str, Any]]:
-    with app.app_context():
-        t = app.extensions["jiefen"].audit_log.__table__
-        rows = [dict(r._mapping) for r in session(app).execute(select(t).where(t.c.id > since).order_by(t.c.id))]
-        session(app).remove()
-        return rows
-
-
-def _last_audit_id(app: Flask) -> int:
-    with app.app_context():
-        t = app.extensions["jiefen"].audit_log.__table__
-        n = session(app).execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
-        session(app).remove()
-        return n
-
-
 def test_a_31st_file_in_one_request_is_413_and_nothing_is_stored(app: Flask) -> None:
     """F13: 30 × 1 MiB files were accepted in one request; the quota in checklists.yaml stops the 31st."""
     insp_c = client(app, "inspector")
@@ -417,13 +400,13 @@ def test_a_31st_file_in_one_request_is_413_and_nothing_is_stored(app: Flask) -> 
         rect_id = session(app).execute(select(t.Rect.id).where(t.Rect.inspection_id == insp_id)).scalar_one()
         session(app).remove()
     limit = 30
-    rows, files, before = count(app, "evidence"), files_in(app), _last_audit_id(app)
+    rows, files, before = count(app, "evidence"), files_in(app), last_id(app)
     one_mib = PDF + bytes(1024 * 1024 - len(PDF))
     data: dict[str, Any] = {"response": "整改完成", "files": [(io.BytesIO(one_mib), f"m{i}.pdf") for i in range(limit + 1)]}
     resp = _respond_as_head(app, rect_id, data)
     assert resp.status_code == 413, resp.status_code
     assert count(app, "evidence") == rows and files_in(app) == files
-    refused = [r for r in _audit_rows_since(app, before) if r["event"] == "upload"]
+    refused = [r for r in rows_since(app, before) if r["event"] == "upload"]
     assert refused and refused[-1]["outcome"] == "denied"
     # exactly the limit is accepted
     data = {"response": "整改完成", "files": [(io.BytesIO(PDF), f"ok{i}.pdf") for i in range(limit)]}
@@ -455,14 +438,14 @@ def test_an_evidence_download_leaves_an_audit_row_and_so_does_a_refused_one(app:
                   data=upload({"action": "save"}, "f_p1", JPEG, "门牌.jpg"),
                   content_type="multipart/form-data").status_code == 302
     (ev_id,) = _evidence_ids(app, insp_id)
-    before = _last_audit_id(app)
+    before = last_id(app)
     assert client(app, "station_head_t1s1").get(f"/checklists/evidence/{ev_id}/download").status_code == 200
-    rows = [r for r in _audit_rows_since(app, before) if r["event"] == "download"]
+    rows = [r for r in rows_since(app, before) if r["event"] == "download"]
     assert len(rows) == 1
     row = rows[0]
     assert (row["entity"], row["record_id"], row["username"]) == ("evidence", str(ev_id), "station_head_t1s1")
     assert row["outcome"] == "ok" and row["roles"] == "station_head" and "门牌.jpg" in row["detail"]
-    before = _last_audit_id(app)
+    before = last_id(app)
     assert client(app, "station_head_t1s2").get(f"/checklists/evidence/{ev_id}/download").status_code == 404
-    rows = [r for r in _audit_rows_since(app, before) if r["event"] == "download"]
+    rows = [r for r in rows_since(app, before) if r["event"] == "download"]
     assert [(r["outcome"], r["username"]) for r in rows] == [("denied", "station_head_t1s2")]

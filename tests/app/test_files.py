@@ -25,7 +25,8 @@ from generator import load, names
 from generator.spec import AppSpec
 from tests.support.files import HTML, JPEG, PDF, oversized, sample
 
-from .conftest import ROOT, api_auth, login
+from .conftest import ROOT, api_auth, login, upload_dir
+from .test_audit import last_id, rows_since
 from .test_crud_generated import create_row, view_url
 
 SPEC: AppSpec = load(str(ROOT / "config")).spec  # type: ignore[assignment]
@@ -36,10 +37,8 @@ SERVER_WRITTEN = {("evidence", "evidence_file")}
 
 @pytest.fixture(scope="module")
 def app(demo_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    old = demo_app.config.get("UPLOAD_DIR")
-    demo_app.config["UPLOAD_DIR"] = str(tmp_path_factory.mktemp("files"))
-    yield demo_app
-    demo_app.config["UPLOAD_DIR"] = old
+    with upload_dir(demo_app, tmp_path_factory.mktemp("files")) as a:
+        yield a
 
 
 # ------------------------------------------------------------------ helpers
@@ -84,25 +83,6 @@ def column(app: Flask, entity: str, pk: int, field: str) -> Any:
         value = session(app).execute(select(getattr(model, field)).where(model.id == pk)).scalar_one()
         session(app).remove()
         return value
-
-
-def last_audit_id(app: Flask) -> int:
-    with app.app_context():
-        t = app.extensions["jiefen"].audit_log.__table__
-        n = session(app).execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
-        session(app).remove()
-        return n
-
-
-def audit_since(app: Flask, since: int, **where: Any) -> list[dict[str, Any]]:
-    with app.app_context():
-        t = app.extensions["jiefen"].audit_log.__table__
-        q = select(t).where(t.c.id > since)
-        for k, v in where.items():
-            q = q.where(t.c[k] == v)
-        rows = [dict(r._mapping) for r in session(app).execute(q.order_by(t.c.id))]
-        session(app).remove()
-        return rows
 
 
 def api_upload(app: Flask, user: str, entity: str, pk: int, field: str, *files: tuple[bytes, str]) -> Any:
@@ -176,10 +156,10 @@ def test_every_file_field_uploads_downloads_in_scope_audits_and_keeps_its_quota(
     else:
         with app.app_context():
             pk = create_row(app, entity)
-        start = last_audit_id(app)
+        start = last_id(app)
         resp = api_upload(app, "admin", entity, pk, field, (data, name))
         assert resp.status_code == 200, resp.get_data(as_text=True)
-        up = audit_since(app, start, event="upload")
+        up = rows_since(app, start, event="upload")
         assert [(r["entity"], r["record_id"], r["outcome"]) for r in up] == [(entity, str(pk), "ok")]
 
     # the record carries the file as {name, size, url}, never a storage key or a server path
@@ -197,13 +177,13 @@ def test_every_file_field_uploads_downloads_in_scope_audits_and_keeps_its_quota(
 
     # a reader downloads it under its name; the download is audited with role and outcome
     (reader, reader_role), outsider = reader_and_outsider(app, entity, pk)
-    start = last_audit_id(app)
+    start = last_id(app)
     resp = app.test_client().get(shown["url"], headers=auth(app, reader))
     assert resp.status_code == 200 and resp.data == data
     assert resp.mimetype == ctype and resp.headers["X-Content-Type-Options"] == "nosniff"
     cd = resp.headers["Content-Disposition"]
     assert cd.startswith("attachment;") and f"filename*=UTF-8''{quote(name)}" in cd
-    rows = audit_since(app, start, event="download")
+    rows = rows_since(app, start, event="download")
     assert [(r["entity"], r["record_id"], r["username"], r["outcome"]) for r in rows] == [
         (entity, str(pk), reader, "ok")]
     assert reader_role in (rows[0]["roles"] or "").split(",")
@@ -214,11 +194,11 @@ def test_every_file_field_uploads_downloads_in_scope_audits_and_keeps_its_quota(
     if outsider is None:
         assert SPEC.entities[entity].scope.public or readers <= {"all", "county"}, entity
     else:
-        start = last_audit_id(app)
+        start = last_id(app)
         resp = app.test_client().get(shown["url"], headers=auth(app, outsider[0]))
         missing = app.test_client().get(shown["url"].rsplit("/", 1)[0] + "/999999999", headers=auth(app, outsider[0]))
         assert resp.status_code == 404 and resp.get_json() == missing.get_json()
-        rows = audit_since(app, start, event="download")
+        rows = rows_since(app, start, event="download")
         assert (rows[0]["username"], rows[0]["outcome"], rows[0]["entity"]) == (outsider[0], "denied", entity)
 
     stranger = next(u for u, role in accounts(app) if not SPEC.roles[role].admin
@@ -229,12 +209,12 @@ def test_every_file_field_uploads_downloads_in_scope_audits_and_keeps_its_quota(
     if f.readonly:
         return
     rows_before, files_before, key_before = len(file_rows(app)), stored(app), column(app, entity, pk, field)
-    start = last_audit_id(app)
+    start = last_id(app)
     resp = api_upload(app, "admin", entity, pk, field, oversized(f))
     assert resp.status_code == 413, resp.status_code
     assert len(file_rows(app)) == rows_before and stored(app) == files_before
     assert column(app, entity, pk, field) == key_before
-    assert [r["outcome"] for r in audit_since(app, start, event="upload")] == ["denied"]
+    assert [r["outcome"] for r in rows_since(app, start, event="upload")] == ["denied"]
     if f.file_max_count > 1:
         have = len(file_rows(app, entity=entity, record_id=pk, field=field))
         room = [(data, f"第{i}张.jpg" if "image" in f.file_kinds and "pdf" not in f.file_kinds else f"第{i}份.pdf")
@@ -497,3 +477,30 @@ def test_exports_name_the_files_not_their_keys(app: Flask) -> None:
     put = app.test_client().put(f"/api/v1/case_document/{pk}", json={"title": "改名"}, headers=auth(app, "admin"))
     assert put.status_code == 200 and key not in put.get_data(as_text=True)
     assert put.get_json()["result"]["doc_file"]["name"] == "导出文件名.pdf"
+
+
+def test_staged_uploads_are_capped_per_user_and_purged_when_unused(app: Flask) -> None:
+    import datetime as dt
+
+    from app.files import service
+
+    t = app.extensions["jiefen"].file_table.__table__
+    with app.app_context():
+        uid = app.appbuilder.sm.find_user(username="dispatcher").id
+        engine = session(app).get_bind()
+        with engine.begin() as conn:  # the cap's worth of staged files, one of them two days old
+            conn.execute(t.insert(), [{"key": f"f/2026/01/{i:032x}.pdf", "entity": "case_document", "record_id": None,
+                                       "field": "doc_file", "name": "x.pdf", "size": 1, "sha256": "0" * 64,
+                                       "content_type": "application/pdf", "uploaded_by_id": uid,
+                                       "uploaded_at": dt.datetime.now() - dt.timedelta(days=2 if i == 0 else 0)}
+                                      for i in range(service.STAGED_MAX + 1)])
+        session(app).remove()
+    assert stage_via_api(app, "dispatcher", "case_document", "doc_file").status_code == 413
+    result = app.test_cli_runner().invoke(args=["purge-files"])
+    assert result.exit_code == 0 and "removed 1 staged" in result.output
+    assert not file_rows(app, key=f"f/2026/01/{0:032x}.pdf")
+    assert len([r for r in file_rows(app, uploaded_by_id=uid) if r["record_id"] is None]) == service.STAGED_MAX
+    with app.app_context():
+        with session(app).get_bind().begin() as conn:
+            conn.execute(t.delete().where(t.c.uploaded_by_id == uid, t.c.record_id.is_(None)))
+        session(app).remove()
