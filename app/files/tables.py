@@ -25,6 +25,8 @@ def build_file_table(base: type) -> type:
         "__module__": names.MODELS_MODULE,
         "__qualname__": CLASS_NAME,
         "__doc__": "Stored files: metadata of every upload (app/files).",
+        # Ids are in download URLs: SQLite must never give a removed file's id to a new one.
+        "__table_args__": {"sqlite_autoincrement": True},
         "id": Column(Integer, primary_key=True),
         "key": Column(String(512), nullable=False, unique=True, index=True),
         "entity": Column(String(64), nullable=False),

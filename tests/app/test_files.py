@@ -394,6 +394,11 @@ def test_a_required_file_is_staged_then_named_in_the_json_create(app: Flask) -> 
         assert resp.status_code == 422, (token, resp.get_json())
     # a staged file is checked like any upload
     assert stage_via_api(app, "admin", "case_document", "doc_file", HTML, "x.pdf").status_code == 415
+    # a record cannot be pointed at another record's stored file
+    other = _case_document(app)
+    theirs = column(app, "case_document", other, "doc_file")
+    resp = app.test_client().put(f"/api/v1/case_document/{pk}", json={"doc_file": theirs}, headers=auth(app, "admin"))
+    assert resp.status_code == 422 and column(app, "case_document", pk, "doc_file") != theirs
 
 
 # ------------------------------------------------------------------ nothing half-written
@@ -459,6 +464,18 @@ def test_one_of_several_files_can_be_removed(app: Flask) -> None:
     assert resp.status_code == 200
     assert [x["name"] for x in as_list(record(app, "admin", entity, pk).get_json()["result"][field])] == ["一.jpg"]
     assert app.test_client().get(second["url"], headers=auth(app, "admin")).status_code == 404
+    # on the edit form: each file has a box to remove it
+    c = app.test_client()
+    login(c)
+    url = view_url(app, entity)
+    edit = c.get(f"{url}/edit/{pk}").get_data(as_text=True)
+    assert f'name="{field}__remove" value="{first["id"]}"' in edit
+    form = _edit_form_values(app, entity, pk)
+    form[f"{field}__remove"] = str(first["id"])
+    form[field] = (io.BytesIO(JPEG), "三.jpg")
+    assert c.post(f"{url}/edit/{pk}", data=form, content_type="multipart/form-data").status_code == 302
+    assert [x["name"] for x in as_list(record(app, "admin", entity, pk).get_json()["result"][field])] == ["三.jpg"]
+    assert app.test_client().get(first["url"], headers=auth(app, "admin")).status_code == 404
 
 
 def test_exports_name_the_files_not_their_keys(app: Flask) -> None:
