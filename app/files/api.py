@@ -46,6 +46,27 @@ FILE_METHODS = {"file_stage": "create", "file_upload": "update", "file_get": "re
                 "file_delete": "update"}
 
 
+PK, FIELD, FILE_ID = ("pk", "integer"), ("field", "string"), ("file_id", "integer")
+NOT_FOUND = "#/components/responses/404"
+REFUSALS = {413: "over the field's size cap or max_files", 415: "content of a kind the field does not accept"}
+
+
+def openapi(method: Any, verb: str, params: tuple[tuple[str, str], ...], responses: dict[int, str],
+            upload: bool = False) -> None:
+    """Give a route its OpenAPI description (FAB reads the YAML after ``---`` in the docstring)."""
+    lines = [(method.__doc__ or "").strip(), "---", f"{verb}:", "  parameters:"]
+    for name, kind in params:
+        lines += ["  - in: path", "    schema:", f"      type: {kind}", f"    name: {name}"]
+    if upload:
+        lines += ["  requestBody:", "    content:", "      multipart/form-data:", "        schema:",
+                  "          type: object", "          properties:", "            file:",
+                  "              type: string", "              format: binary"]
+    lines.append("  responses:")
+    for code, text in responses.items():
+        lines += [f"    {code}:", f"      $ref: '{text}'" if text.startswith("#") else f"      description: {text}"]
+    method.__doc__ = "\n".join(lines)
+
+
 class FileApiMixin:
     jf_entity: Any = None
 
@@ -96,31 +117,7 @@ class FileApiMixin:
     @safe
     @permission_name("create")
     def file_stage(self, field: str) -> Any:
-        """Stage a file for a JSON create or update (the answer's token names it).
-        ---
-        post:
-          parameters:
-          - in: path
-            schema:
-              type: string
-            name: field
-          requestBody:
-            content:
-              multipart/form-data:
-                schema:
-                  type: object
-                  properties:
-                    file:
-                      type: string
-                      format: binary
-          responses:
-            201:
-              description: the staged file and its token
-            413:
-              description: over the field's size cap
-            415:
-              description: content of a kind the field does not accept
-        """
+        """Stage a file for a JSON create or update (the answer's token names it)."""
         f = self._file_field(field)
         if f is None:
             return self.response_404()  # type: ignore[attr-defined]
@@ -141,37 +138,7 @@ class FileApiMixin:
     @safe
     @permission_name("update")
     def file_upload(self, pk: int, field: str) -> Any:
-        """Store a file on a record (replaces a single file; adds to a field that keeps several).
-        ---
-        post:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
-          - in: path
-            schema:
-              type: string
-            name: field
-          requestBody:
-            content:
-              multipart/form-data:
-                schema:
-                  type: object
-                  properties:
-                    file:
-                      type: string
-                      format: binary
-          responses:
-            200:
-              description: the field's file(s)
-            404:
-              $ref: '#/components/responses/404'
-            413:
-              description: over the field's size cap or max_files
-            415:
-              description: content of a kind the field does not accept
-        """
+        """Store a file on a record (replaces a single file; adds to a field that keeps several)."""
         f = self._file_field(field)
         item = self._scoped(pk, "update") if f is not None else None
         if item is None:
@@ -201,24 +168,7 @@ class FileApiMixin:
     @safe
     @permission_name("read")
     def file_get(self, pk: int, field: str) -> Any:
-        """The record's (latest) file of the field, as an attachment.
-        ---
-        get:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
-          - in: path
-            schema:
-              type: string
-            name: field
-          responses:
-            200:
-              description: the file
-            404:
-              $ref: '#/components/responses/404'
-        """
+        """The record's (latest) file of the field, as an attachment."""
         return self._serve(pk, field, None)
 
     @expose("/<int:pk>/files/<field>/<int:file_id>", methods=["GET"])
@@ -226,28 +176,7 @@ class FileApiMixin:
     @safe
     @permission_name("read")
     def file_get_one(self, pk: int, field: str, file_id: int) -> Any:
-        """One file of the record's field, as an attachment.
-        ---
-        get:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
-          - in: path
-            schema:
-              type: string
-            name: field
-          - in: path
-            schema:
-              type: integer
-            name: file_id
-          responses:
-            200:
-              description: the file
-            404:
-              $ref: '#/components/responses/404'
-        """
+        """One file of the record's field, as an attachment."""
         return self._serve(pk, field, file_id)
 
     def _serve(self, pk: int, field: str, file_id: Optional[int]) -> Any:
@@ -277,30 +206,7 @@ class FileApiMixin:
     @safe
     @permission_name("update")
     def file_delete(self, pk: int, field: str, file_id: int) -> Any:
-        """Remove one file of the record's field.
-        ---
-        delete:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
-          - in: path
-            schema:
-              type: string
-            name: field
-          - in: path
-            schema:
-              type: integer
-            name: file_id
-          responses:
-            200:
-              description: the field's remaining file(s)
-            404:
-              $ref: '#/components/responses/404'
-            422:
-              description: the last file of a required field
-        """
+        """Remove one file of the record's field."""
         f = self._file_field(field)
         item = self._scoped(pk, "update") if f is not None else None
         session = self.datamodel.session  # type: ignore[attr-defined]
@@ -352,6 +258,15 @@ class FileApiMixin:
     def pre_get_list(self, data: dict[str, Any]) -> None:
         super().pre_get_list(data)  # type: ignore[misc]
         present.present_records(self.jf_entity, data.get("result") or [])
+
+
+openapi(FileApiMixin.file_stage, "post", (FIELD,), {201: "the staged file and its token", **REFUSALS}, upload=True)
+openapi(FileApiMixin.file_upload, "post", (PK, FIELD), {200: "the field's file(s)", 404: NOT_FOUND, **REFUSALS},
+        upload=True)
+openapi(FileApiMixin.file_get, "get", (PK, FIELD), {200: "the file", 404: NOT_FOUND})
+openapi(FileApiMixin.file_get_one, "get", (PK, FIELD, FILE_ID), {200: "the file", 404: NOT_FOUND})
+openapi(FileApiMixin.file_delete, "delete", (PK, FIELD, FILE_ID),
+        {200: "the field's remaining file(s)", 404: NOT_FOUND, 422: "the last file of a required field"})
 
 
 class FilesModelApi(FileApiMixin, JiefenModelApi):

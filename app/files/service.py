@@ -355,19 +355,18 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
             be.remove(key)
 
 
-_installed: set[int] = set()
+_LISTENERS = (("before_flush", _before_flush), ("after_flush", _after_flush), ("after_commit", _after_commit),
+              ("after_transaction_end", _after_transaction_end))
 
 
 def install(session_factory: Any) -> None:
     """Listen on the session class behind Flask-SQLAlchemy's scoped session (once per class)."""
-    target = session_factory.session_factory.class_ if hasattr(session_factory, "session_factory") \
-        else session_factory
-    if id(target) not in _installed:
-        event.listen(target, "before_flush", _before_flush)
-        event.listen(target, "after_flush", _after_flush)
-        event.listen(target, "after_commit", _after_commit)
-        event.listen(target, "after_transaction_end", _after_transaction_end)
-        _installed.add(id(target))
+    from app.audit.listener import session_class
+
+    target = session_class(session_factory)
+    for name, fn in _LISTENERS:
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn)
 
 
 def purge(session: Any, now: Optional[_dt.datetime] = None) -> tuple[int, int]:
