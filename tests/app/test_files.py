@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from generator import load, names
