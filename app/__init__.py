@@ -105,6 +105,9 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
 
         install_boundary(app, reg, appbuilder.sm.user_model)
         audit_listener.install(db.session)
+        from app.files import service as file_service
+
+        file_service.install(db.session)  # files are written with their record's flush (app/files)
         _register(appbuilder, spec, reg)
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
         if refusals and not _checking_deploy():
@@ -115,6 +118,9 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
     jinja_i18n.install(app)
     app.jinja_env.globals["jf_navbar_menu"] = navbar_menu
     app.before_request(_no_fab_file_downloads)
+    from app.files.forms import refused_status
+
+    app.after_request(refused_status)  # a form refused for its upload answers 413/415
     from app.audit import denials
 
     denials.install(app)

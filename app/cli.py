@@ -1,5 +1,6 @@
 """``flask --app app <command>``: setup (schema, permissions, roles, reference and demo data),
-sync-roles (roles and grants made equal to roles.yaml) and demo-accounts.  The permission sync is O(n²) in FAB, so it runs here, once per deploy, never in
+sync-roles (roles and grants made equal to roles.yaml), demo-accounts, purge-audit (retention,
+app/audit/retention.py) and purge-files (staged uploads never used, files of deleted records).  The permission sync is O(n²) in FAB, so it runs here, once per deploy, never in
 web workers (fab5-notes §7)."""
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_accounts_command)
     app.cli.add_command(check_deploy_command)
     app.cli.add_command(recompute_deadlines_command)
+    from app.audit.retention import purge_audit_command
+
+    app.cli.add_command(purge_audit_command)
+    app.cli.add_command(purge_files_command)
 
 
 def compile_bytecode() -> None:
@@ -216,3 +221,14 @@ def recompute_deadlines_command(all_cases: bool) -> None:
     session = current_app.appbuilder.sm.session
     n = recompute_open(session, all_cases=all_cases)
     click.echo(f"已重算 {n} 件案件的期限 / deadlines recomputed for {n} case(s)")
+
+
+@click.command("purge-files")
+@with_appcontext
+def purge_files_command() -> None:
+    """删除一天内未保存到记录的暂存文件，以及所属记录已不存在的文件 / drop staged uploads no record named
+    within a day, and files whose record is gone (app/files/service.py)."""
+    from app.files import service as files
+
+    staged, orphaned = files.purge(current_app.appbuilder.sm.session)
+    click.echo(f"已删除暂存文件 {staged} 个、无主文件 {orphaned} 个 / removed {staged} staged and {orphaned} orphaned files")

@@ -32,6 +32,7 @@ class Registry:
     security: Any = None  # app.hardening.models.SecurityTables
     workflow: Any = None  # app.workflow.tables.WorkflowTables (None when no workflow drives dispute_case)
     checklist_versions: Any = None  # app.checklists.definitions: jf_checklist_version
+    file_table: Any = None  # app.files.tables: jf_file (stored files)
 
     @property
     def metadata(self) -> MetaData:
@@ -59,14 +60,16 @@ class Registry:
 
     def hooks(self, presenter: Any = None) -> Hooks:
         from app.access.validation import marshmallow_validator, wtforms_validators
-        from app.ui.model_api import JiefenModelApi
-        from app.ui.model_view import JiefenModelView
+        from app.files.api import FilesModelApi, token_validator
+        from app.files.forms import FilesModelView
 
         enums = self.spec.enums
-        return Hooks(view_base=JiefenModelView, api_base=JiefenModelApi,
+        # Screens and APIs get file uploads (app/files); a file field's JSON value is a staged token.
+        return Hooks(view_base=FilesModelView, api_base=FilesModelApi,
                      cell=presenter.cell if presenter is not None else None,
                      form_validators=lambda f: wtforms_validators(f, enums=enums),
-                     api_validators=lambda f: marshmallow_validator(f, enums=enums))
+                     api_validators=lambda f: token_validator(f) if f.type == "file"
+                     else marshmallow_validator(f, enums=enums))
 
     def has_demo_accounts(self, session: Session) -> bool:
         from app.demo.markers import DEMO_MARKER_ORG_CODE
@@ -105,7 +108,9 @@ def registry_for(spec: AppSpec) -> Registry:
 
         wf_entity = next((w.entity for w in spec.workflows.values()), None)
         wf_tables = build_workflow_tables(Base, models[wf_entity]) if wf_entity in models else None
+        from .files.tables import build_file_table
+
         reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base),
-                       wf_tables, build_version_table(Base))
+                       wf_tables, build_version_table(Base), build_file_table(Base))
         _CACHE[key] = reg
     return reg

@@ -10,6 +10,12 @@
     DEMO_PASSWORD  password of the demo accounts (default Demo@2026)
     IDLE_TIMEOUT_MINUTES  a signed-in session idle this long must sign in again (default 30)
     SESSION_MAX_HOURS     ... and any session this old (default 12)
+    AUDIT_RETENTION_DAYS  audit rows older than this are deleted by `flask purge-audit` (default and
+                          minimum 180)
+    UPLOAD_DIR            where uploaded files are stored (default <project>/var/uploads); every app
+                          process must see the same directory
+    FILE_MAX_REQUEST_MB   a request carrying files larger than this is refused from its Content-Length
+                          (default 64)
 
 Security settings (app/hardening/): login throttling (``login_limits``: per account
 LOGIN_MAX_FAILURES, LOGIN_FAILURE_WINDOW_MINUTES, LOGIN_LOCKOUT_MINUTES; per client address
@@ -177,6 +183,8 @@ def flask_config(env: Any = None) -> dict[str, Any]:
         "FAB_PASSWORD_COMPLEXITY_VALIDATOR": password_policy,
         "DEBUG": os.environ.get("FLASK_DEBUG", "") in ("1", "true"),
         "SCHEMA_SYNC": True,
+        "AUDIT_RETENTION_DAYS": int(_number("AUDIT_RETENTION_DAYS", 180)),
+        "FILE_MAX_REQUEST_MB": int(_number("FILE_MAX_REQUEST_MB", 64)),
     }
 
 

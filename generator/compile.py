@@ -98,7 +98,8 @@ def _entity(c: _Ctx, name: str, e: Mapping[str, Any]) -> s.Entity:
             pattern=f.get("pattern"), format=f.get("format"), enum=f.get("enum"), ref=f.get("ref"),
             on_delete=f.get("on_delete"), pii=f.get("pii"), default=f.get("default"),
             help=_label(f.get("help")), readonly=f.get("readonly", False),
-            writers=tuple(f["writers"]) if "writers" in f else None, process=f.get("process"))
+            writers=tuple(f["writers"]) if "writers" in f else None, process=f.get("process"),
+            accept=_tuple(f.get("accept")), max_size_mb=f.get("max_size_mb"), max_files=f.get("max_files"))
     scope = None
     if "scope" in e:
         sc = e["scope"]
@@ -188,9 +189,17 @@ def _checklist(c: _Ctx, name: str, cl: Mapping[str, Any]) -> s.Checklist:
                                    sub_items=s.frozen_map(subs), order=it.get("order", 0))
     rating = tuple(s.RatingRule(**c.at(base + ("rating", i)), result=r["result"], when=r["when"])
                    for i, r in enumerate(cl["rating"]))
+    up = cl.get("uploads")
+    uploads = None
+    if up is not None:
+        uploads = s.Uploads(**c.at(base + ("uploads",)), accept=_tuple(up.get("accept")) or s.FILE_KINDS,
+                            max_size_mb=up.get("max_size_mb", s.DEFAULT_FILE_MB),
+                            max_files=up.get("max_files", s.DEFAULT_FILES_PER_RECORD),
+                            max_total_mb=up.get("max_total_mb", s.DEFAULT_TOTAL_MB_PER_RECORD),
+                            max_files_per_request=up.get("max_files_per_request", s.DEFAULT_FILES_PER_REQUEST))
     return s.Checklist(**c.at(base), name=name, label=_label(cl["label"]), version=cl["version"],
                        entity=cl["entity"], applies_to=tuple(cl["applies_to"]), actions=tuple(cl["actions"]),
                        items=s.frozen_map(items), rating=rating, validity_months=cl.get("validity_months", 12),
                        reinspect_months=cl.get("reinspect_months", 12),
                        rectification_days=cl.get("rectification_days", 30),
-                       due_soon_days=cl.get("due_soon_days", 30))
+                       due_soon_days=cl.get("due_soon_days", 30), uploads=uploads)

@@ -29,6 +29,9 @@ SCOPES = ["all", "county", "township", "station", "own"]
 STATE_KINDS = ["intake", "triage", "mediation", "agreement", "arbitration",
                "court", "terminal"]
 ITEM_RESULTS = ["pass", "basic", "fail", "not_applicable"]
+# What an upload may be, decided from its first bytes (app/files/kinds.py): pdf, image (JPEG/PNG/WebP).
+FILE_KINDS = ["pdf", "image"]
+MAX_FILE_MB = 50  # the largest per-file cap a config may declare
 RATING_CONDITIONS = ["any_gate_failed", "any_failed", "any_basic", "always"]
 
 
@@ -82,11 +85,18 @@ def boolean(description: str) -> dict[str, Any]:
     return {"type": "boolean", "description": description}
 
 
-def integer(description: str, minimum: int | None = None) -> dict[str, Any]:
+def integer(description: str, minimum: int | None = None, maximum: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "integer", "description": description}
     if minimum is not None:
         out["minimum"] = minimum
+    if maximum is not None:
+        out["maximum"] = maximum
     return out
+
+
+def file_kinds(description: str) -> dict[str, Any]:
+    return {"type": "array", "description": description, "items": {"type": "string", "enum": FILE_KINDS},
+            "uniqueItems": True, "minItems": 1}
 
 
 def text_pair(description: str) -> dict[str, Any]:
@@ -135,6 +145,12 @@ FIELD = obj("一个字段（数据库中的一列）", {
                           "例如整改状态、金牌等级"),
     "process": ident("负责设置此字段的流程或检查清单名称（例如 case_flow、five_essentials）；"
                      "声明后必须同时写 writers 或 readonly: true"),
+    "accept": file_kinds("附件字段允许的文件类型（按文件内容判断，与扩展名无关）：pdf PDF 文件、"
+                         "image 照片（JPEG/PNG/WebP）；不写则两者都允许。只用于 type: file"),
+    "max_size_mb": integer(f"附件字段每个文件的大小上限（MB），不写为 10，最大 {MAX_FILE_MB}；超过的上传被拒绝（413），"
+                           "不保存任何内容。只用于 type: file", minimum=1, maximum=MAX_FILE_MB),
+    "max_files": integer("附件字段最多保存几个文件：不写为 1（上传新文件替换旧文件）；大于 1 时可保存多个"
+                         "（例如活动照片），满了再上传被拒绝（413）。只用于 type: file", minimum=1, maximum=100),
 }, ["label", "type"])
 
 ENUM = obj("一个选项集，例如组织类型、调解员类别", {
@@ -384,6 +400,17 @@ RATING_RULE = obj("一条评级规则：按顺序匹配，第一条成立的规�
                    "any_basic 有细项基本达标、always 其他情况", enum=RATING_CONDITIONS),
 }, ["result", "when"])
 
+UPLOADS = obj("检查证据和整改佐证的上传限制。“一条记录”指一次检查中的一个细项（含对它的整改答复）", {
+    "accept": file_kinds("允许的文件类型（按文件内容判断）：pdf PDF 文件、image 照片（JPEG/PNG/WebP）；"
+                         "不写则两者都允许"),
+    "max_size_mb": integer(f"每个文件的大小上限（MB），不写为 10，最大 {MAX_FILE_MB}", minimum=1, maximum=MAX_FILE_MB),
+    "max_files": integer("每条记录最多保存的文件数，不写为 30；超过的上传被拒绝（413），不保存任何内容",
+                         minimum=1, maximum=1000),
+    "max_total_mb": integer("每条记录所有文件的总大小上限（MB），不写为 100", minimum=1, maximum=10000),
+    "max_files_per_request": integer("一次提交最多上传几个文件，不写为 30；超过则整次提交被拒绝（413）",
+                                     minimum=1, maximum=1000),
+})
+
 CHECKLIST = obj("一份检查清单（例如五有）", {
     "label": LABEL,
     "version": integer("清单版本号；修改检查项时加 1，历史检查保留原版本", minimum=1),
@@ -397,6 +424,7 @@ CHECKLIST = obj("一份检查清单（例如五有）", {
     "items": mapping("检查大项：键为英文项目名", CHECK_ITEM, min_properties=1),
     "rating": {"type": "array", "description": "评级规则，按顺序匹配", "items": RATING_RULE,
                "minItems": 1},
+    "uploads": UPLOADS,
 }, ["label", "version", "entity", "applies_to", "items", "rating", "actions"])
 
 TARGET = obj("某一层级的建设目标", {

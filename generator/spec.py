@@ -37,6 +37,14 @@ class Node:
 # ------------------------------------------------------------------ entities
 
 
+# Files (``type: file``): what an upload may be and how much of it, when a field does not say.
+FILE_KINDS = ("pdf", "image")
+DEFAULT_FILE_MB = 10
+DEFAULT_FILES_PER_RECORD = 30
+DEFAULT_TOTAL_MB_PER_RECORD = 100
+DEFAULT_FILES_PER_REQUEST = 30
+
+
 @dataclass(frozen=True)
 class Field(Node):
     name: str
@@ -60,6 +68,21 @@ class Field(Node):
     readonly: bool = False
     writers: Optional[tuple[str, ...]] = None  # roles that may set it by a plain edit; () = a process only
     process: Optional[str] = None              # the workflow or checklist that sets it
+    accept: tuple[str, ...] = ()          # file: kinds allowed (empty: every kind)
+    max_size_mb: Optional[int] = None     # file: per-file cap
+    max_files: Optional[int] = None       # file: how many files the field keeps (1: a new one replaces it)
+
+    @property
+    def file_kinds(self) -> tuple[str, ...]:
+        return self.accept or FILE_KINDS
+
+    @property
+    def file_max_mb(self) -> int:
+        return self.max_size_mb or DEFAULT_FILE_MB
+
+    @property
+    def file_max_count(self) -> int:
+        return self.max_files or 1
 
 
 @dataclass(frozen=True)
@@ -299,6 +322,16 @@ class RatingRule(Node):
 
 
 @dataclass(frozen=True)
+class Uploads(Node):
+    """Upload limits of a checklist's evidence; a record is one sub-item of one inspection."""
+    accept: tuple[str, ...] = FILE_KINDS
+    max_size_mb: int = DEFAULT_FILE_MB
+    max_files: int = DEFAULT_FILES_PER_RECORD
+    max_total_mb: int = DEFAULT_TOTAL_MB_PER_RECORD
+    max_files_per_request: int = DEFAULT_FILES_PER_REQUEST
+
+
+@dataclass(frozen=True)
 class Checklist(Node):
     name: str
     label: Label
@@ -312,6 +345,11 @@ class Checklist(Node):
     reinspect_months: int = 12
     rectification_days: int = 30
     due_soon_days: int = 30
+    uploads: Optional[Uploads] = None  # None: the defaults of ``Uploads``
+
+    @property
+    def upload_limits(self) -> Uploads:
+        return self.uploads or Uploads(src=self.src, path=self.path + ("uploads",))
 
     def applicable(self, org_type: Optional[str]) -> dict[str, tuple[SubItem, ...]]:
         """Item name -> the sub-items that apply to ``org_type`` (all of them for ``None``)."""

@@ -181,10 +181,15 @@ def _refuse_bulk(orm_execute_state: Any) -> None:
         raise AuditLogAppendOnly("审计日志只能追加 / the audit log is append-only: bulk update/delete refused")
 
 
+def session_class(session_factory: Any) -> Any:
+    """The session class behind Flask-SQLAlchemy's scoped session (or the factory itself)."""
+    return session_factory.session_factory.class_ if hasattr(session_factory, "session_factory") \
+        else session_factory
+
+
 def install(session_factory: Any) -> None:
     """Listen on the session class behind Flask-SQLAlchemy's scoped session (once per class)."""
-    target = session_factory.session_factory.class_ if hasattr(session_factory, "session_factory") \
-        else session_factory
+    target = session_class(session_factory)
     if id(target) not in _installed:
         event.listen(target, "before_flush", _before_flush)
         event.listen(target, "after_flush", _after_flush)

@@ -15,9 +15,18 @@ Two ways in:
   (the ORM flush listener uses it, so a record change and its audit row commit together or
   not at all).
 
+Every row names the acting user's roles (``roles``, comma-separated; the app may plug in its own
+answer with ``set_roles_of_actor``) and an ``outcome``: ``ok``, ``denied`` (a refusal: ``denied``,
+``lockout``, a refused upload or download) or ``failed`` (``login_failed``, a file missing from the
+storage); ``OUTCOME_OF`` gives each event's default, a caller may say otherwise.  Files add
+``upload``, ``download`` and ``file_delete`` (app/files); ``audit_purge`` is the retention command.
+
 Nothing updates or deletes audit rows: no route, the ORM refuses it (``guard_append_only``),
-and on PostgreSQL a trigger refuses it too.  Rows are kept at least ``AUDIT_RETENTION_DAYS``
-(180); nothing in the app purges them.
+and on PostgreSQL a trigger refuses it too.  The one exception is the retention command
+(``flask --app app purge-audit``, app/audit/retention.py): it deletes rows older than
+``AUDIT_RETENTION_DAYS`` (at least 180) in one transaction and audits itself; on PostgreSQL the
+trigger lets a DELETE through only while that command's switch is on and only for rows older
+than 180 days.
 """
 
 from __future__ import annotations
@@ -32,10 +41,18 @@ from sqlalchemy.engine import Connection
 
 TABLE = "jf_audit_log"
 CLASS_NAME = "AuditLog"
-RETENTION_DAYS = 180
+RETENTION_DAYS = 180  # the legal minimum (网络安全法 Art. 21: network logs ≥ 6 months)
 
 EVENTS = ("create", "update", "delete", "login", "login_failed", "lockout", "logout", "denied",
-          "export", "reveal", "config_sync", "transition", "deadline_extension")
+          "export", "reveal", "config_sync", "transition", "deadline_extension",
+          "upload", "download", "file_delete", "audit_purge")
+OUTCOMES = ("ok", "denied", "failed")
+# The outcome of an event when its caller does not say (every other event: ok).
+OUTCOME_OF = {"denied": "denied", "lockout": "denied", "login_failed": "failed"}
+
+
+def outcome_of(event: str) -> str:
+    return OUTCOME_OF.get(event, "ok")
 
 
 def build_audit_log(base: type) -> type:
@@ -59,6 +76,9 @@ def build_audit_log(base: type) -> type:
         "changes": Column(Text),  # JSON {field: [old, new]}; personal data masked
         "detail": Column(Text),
         "ip": Column(String(64)),
+        # Added by issue #11 (nullable: the schema sync adds them to an existing table).
+        "roles": Column(String(256)),  # the acting user's role names, comma-separated
+        "outcome": Column(String(16), index=True),  # ok / denied / failed
     }
     cls = type(CLASS_NAME, (base,), attrs)
     Index(names.index_name(TABLE, "entity", "record_id"), cls.__table__.c.entity, cls.__table__.c.record_id)
@@ -73,7 +93,7 @@ def _now() -> _dt.datetime:
 
 
 def _who() -> dict[str, Any]:
-    """The acting user and their organisation, from the request (empty outside one)."""
+    """The acting user, their roles and organisation, from the request (empty outside one)."""
     if not has_request_context():
         return {}
     user = getattr(g, "user", None)
@@ -84,7 +104,37 @@ def _who() -> dict[str, Any]:
         org_id = _ORG_OF_ACTOR() if _ORG_OF_ACTOR is not None else None
         if org_id is not None:
             out["org_id"] = org_id
+        roles = (_ROLES_OF_ACTOR or _roles_of)(user)
+        if roles:
+            out["roles"] = roles
     return out
+
+
+def _roles_of(user: Any) -> str:
+    """The role names of a FAB user, sorted and comma-separated ("" when none)."""
+    try:
+        return ",".join(sorted(r.name for r in (getattr(user, "roles", None) or ())))[:256]
+    except Exception:  # noqa: BLE001 - a detached user or a lazy load failing must not lose the row
+        return ""
+
+
+def _roles_of_user_id(user_id: int) -> str:
+    """Roles of an account named by id (a login, before the request knows its user)."""
+    try:
+        user = current_app.appbuilder.sm.get_user_by_id(user_id)
+    except Exception:  # noqa: BLE001
+        return ""
+    return _roles_of(user) if user is not None else ""
+
+
+# Which roles the acting user holds: by default their FAB roles (``_roles_of``); the app may plug in
+# another answer (``set_roles_of_actor``), as it does for the organisation.
+_ROLES_OF_ACTOR: Optional[Callable[[Any], str]] = None
+
+
+def set_roles_of_actor(source: Optional[Callable[[Any], str]]) -> None:
+    global _ROLES_OF_ACTOR
+    _ROLES_OF_ACTOR = source
 
 
 # Who the acting user's organisation is belongs to the access rules (app/access), which themselves
@@ -99,18 +149,25 @@ def set_org_of_actor(source: Optional[Callable[[], Optional[int]]]) -> None:
 
 
 def _row(event: str, entity: Optional[str], record_id: Any, changes: Optional[Mapping[str, Any]],
-         detail: Optional[str], username: Optional[str], user_id: Optional[int]) -> dict[str, Any]:
+         detail: Optional[str], username: Optional[str], user_id: Optional[int],
+         outcome: Optional[str] = None, roles: Optional[str] = None) -> dict[str, Any]:
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
+    outcome = outcome or outcome_of(event)
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
     row = {"at": _now(), "event": event, "entity": entity,
            "record_id": None if record_id is None else str(record_id)[:64],
            "changes": json.dumps(changes, ensure_ascii=False, default=str) if changes else None,
-           "detail": detail}
+           "detail": detail, "outcome": outcome, "roles": None}
     row.update(_who())
     if username is not None:
         row["username"] = username[:256]
-    if user_id is not None:
-        row["user_id"] = user_id
+    if user_id is not None and user_id != row.get("user_id"):
+        row["user_id"] = user_id  # someone other than the request's user (a login): their own roles
+        row["roles"] = _roles_of_user_id(user_id) or None
+    if roles is not None:
+        row["roles"] = roles[:256] or None
     return row
 
 
@@ -121,10 +178,10 @@ def _table() -> Any:
 def record_in(connection: Connection, event: str, *, entity: Optional[str] = None, record_id: Any = None,
               changes: Optional[Mapping[str, Any]] = None, detail: Optional[str] = None,
               username: Optional[str] = None, user_id: Optional[int] = None,
-              table: Any = None) -> None:
+              table: Any = None, outcome: Optional[str] = None, roles: Optional[str] = None) -> None:
     """Append one row inside the caller's open transaction."""
     connection.execute(insert(table if table is not None else _table()),
-                       [_row(event, entity, record_id, changes, detail, username, user_id)])
+                       [_row(event, entity, record_id, changes, detail, username, user_id, outcome, roles)])
 
 
 def record_many_in(connection: Connection, rows: list[Mapping[str, Any]], table: Any = None) -> None:
@@ -132,27 +189,36 @@ def record_many_in(connection: Connection, rows: list[Mapping[str, Any]], table:
     statement, inside the caller's open transaction."""
     if not rows:
         return
-    keys = ("entity", "record_id", "changes", "detail", "username", "user_id")
+    keys = ("entity", "record_id", "changes", "detail", "username", "user_id", "outcome", "roles")
     connection.execute(insert(table if table is not None else _table()),
                        [_row(r["event"], *(r.get(k) for k in keys)) for r in rows])
 
 
 def record(event: str, *, entity: Optional[str] = None, record_id: Any = None,
            changes: Optional[Mapping[str, Any]] = None, detail: Optional[str] = None,
-           username: Optional[str] = None, user_id: Optional[int] = None) -> None:
+           username: Optional[str] = None, user_id: Optional[int] = None,
+           outcome: Optional[str] = None, roles: Optional[str] = None) -> None:
     """Append one row and commit it now, on a connection of its own."""
     engine = current_app.appbuilder.sm.session.get_bind()
     with engine.begin() as conn:
         record_in(conn, event, entity=entity, record_id=record_id, changes=changes, detail=detail,
-                  username=username, user_id=user_id)
+                  username=username, user_id=user_id, outcome=outcome, roles=roles)
 
 
 # ------------------------------------------------------------------ append-only on PostgreSQL
 
 TRIGGER_FUNCTION = "jf_audit_log_append_only"
+# The retention command's switch (``SET LOCAL``, so it ends with the purge's transaction).
+PURGE_SETTING = "jiefen.audit_purge"
 _PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {TRIGGER_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF current_setting('{PURGE_SETTING}', true) = 'on'
+           AND OLD.at < (now() AT TIME ZONE 'UTC') - interval '{RETENTION_DAYS} days' THEN
+            RETURN OLD;
+        END IF;
+    END IF;
     RAISE EXCEPTION '{TABLE} is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
 END
 $$"""

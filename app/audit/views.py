@@ -3,7 +3,8 @@
 * ``AuditLogView`` (``/auditlog/list/``, ``/auditlog/show/<id>``): FAB ModelView on
   ``jf_audit_log`` with *only* the list and show routes (``include_route_methods``): there is no
   add/edit/delete/action route at all, for any role, the admin included.  Filters: user name,
-  user id, entity, event, time range (``at`` greater/smaller than), record id; newest first.
+  user id, roles, entity, event, outcome (ok / denied / failed), time range (``at`` greater/smaller
+  than), record id; newest first.
   Permission ``can_read`` on ``AuditLog``, given by ``grants.system: [audit_log]``.
 * ``history(entity, record_id)``: the rows of one record, newest first; the template macro
   ``jiefen/audit_history.html`` → ``audit_history(entity, record_id)`` shows them on a show page
@@ -38,13 +39,17 @@ EVENT_LABELS = {
     "reveal": Label("查看明文", "Reveal"), "config_sync": Label("配置同步", "Config sync"),
     "transition": Label("流程动作", "Transition"),
     "deadline_extension": Label("期限延长", "Deadline extension"),
+    "upload": Label("上传文件", "Upload"), "download": Label("下载文件", "Download"),
+    "file_delete": Label("删除文件", "File removed"), "audit_purge": Label("清理审计日志", "Audit purge"),
 }
+OUTCOME_LABELS = {"ok": Label("成功", "OK"), "denied": Label("拒绝", "Denied"), "failed": Label("失败", "Failed")}
 COLUMN_LABELS = {
     "id": Label("编号", "ID"), "at": Label("时间", "Time"), "event": Label("事件", "Event"),
     "user_id": Label("用户编号", "User ID"), "username": Label("用户名", "User name"),
     "org_id": Label("组织编号", "Org ID"), "entity": Label("对象", "Entity"),
     "record_id": Label("记录编号", "Record ID"), "changes": Label("变更（旧 → 新）", "Changes (old → new)"),
     "detail": Label("说明", "Detail"), "ip": Label("IP 地址", "IP address"),
+    "roles": Label("角色", "Roles"), "outcome": Label("结果", "Outcome"),
 }
 ACTION_SHORT = {"read": Label("查", "R"), "create": Label("增", "C"), "update": Label("改", "U"),
                 "delete": Label("删", "D"), "export": Label("导", "E")}
@@ -62,6 +67,11 @@ def _entity_label(name: Any) -> str:
 
 def _event_label(value: Any) -> str:
     label = EVENT_LABELS.get(value)
+    return label.get(lang()) if label is not None else str(value or "—")
+
+
+def _outcome_label(value: Any) -> str:
+    label = OUTCOME_LABELS.get(value)
     return label.get(lang()) if label is not None else str(value or "—")
 
 
@@ -103,15 +113,16 @@ class AuditLogView(ModelView):
     class_permission_name = AUDIT_LOG_VIEW
     method_permission_name = {"list": "read", "show": "read"}
     base_permissions = ["can_read"]
-    list_columns = ["at", "event", "username", "entity", "record_id", "ip"]
-    show_columns = ["id", "at", "event", "username", "user_id", "org_id", "entity", "record_id", "changes",
-                    "detail", "ip"]
-    search_columns = ["username", "user_id", "entity", "event", "at", "record_id"]
-    order_columns = ["at", "event", "username", "entity"]
+    list_columns = ["at", "event", "outcome", "username", "roles", "entity", "record_id", "ip"]
+    show_columns = ["id", "at", "event", "outcome", "username", "user_id", "roles", "org_id", "entity", "record_id",
+                    "changes", "detail", "ip"]
+    search_columns = ["username", "user_id", "roles", "entity", "event", "outcome", "at", "record_id"]
+    order_columns = ["at", "event", "outcome", "username", "entity"]
     base_order = ("id", "desc")
     page_size = 50
     label_columns = {k: L(v) for k, v in COLUMN_LABELS.items()}
     formatters_columns = {"event": _event_label, "entity": _entity_label, "changes": _changes_html,
+                          "outcome": _outcome_label, "roles": lambda v: v or "—",
                           "at": lambda v: local_time(v)}
     list_title = show_title = L(LOG_TITLE)
 

@@ -4,7 +4,8 @@
 * ``rules``        rating rules, hard gates, validity and due dates (pure)
 * ``service``      inspections, rectifications, board / coverage / due / history read models
 * ``status``       ``item_passing(session, checklist, item, org_id, on_date)`` for the workflow guard
-* ``storage``      evidence files under ``UPLOAD_DIR`` (size cap, content sniffing, atomic writes)
+* evidence files go through the shared file service (app/files: limits from ``uploads`` in
+  checklists.yaml, content sniffing, quotas, atomic writes, scoped and audited downloads)
 * ``views``        the pages under the 五有达标 menu group, ``exporting`` their Excel and SVG
 """
 

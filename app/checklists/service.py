@@ -23,10 +23,14 @@ from sqlalchemy import false, func, select
 from generator import names
 from generator.spec import AppSpec
 
-from . import rules, storage
+from app.files import service as files
+from app.files.rules import Upload
+
+from . import rules
 from .definitions import Definition, Versions
 
 OPEN_RECT = ("issued", "in_progress", "submitted", "overdue")
+EVIDENCE_KIND = {"image": "photo", "pdf": "document"}  # upload kind (app/files) -> evidence_kind
 CHECKLIST = "five_essentials"
 
 
@@ -228,16 +232,27 @@ class Tracker:
             if "note" in v:
                 row.note = (v.get("note") or "").strip() or None
 
-    def attach(self, session: Any, row: Any, up: storage.Upload, user_id: Optional[int],
+    def attach(self, session: Any, row: Any, up: Upload, user_id: Optional[int],
                rectification: Any = None, caption: Optional[str] = None) -> tuple[Any, str]:
-        """An evidence row for ``up`` (the caller writes the file after the flush): (row, key)."""
-        key = storage.new_key(up.content_type)
-        ev = self.Ev(item_result=row, evidence_kind=up.kind, evidence_file=key, caption=(caption or up.name)[:200],
-                     captured_at=_dt.datetime.now().replace(microsecond=0), sha256=up.sha256, file_name=up.name,
-                     content_type=up.content_type, size_bytes=len(up.data), captured_by_id=user_id,
-                     rectification=rectification)
+        """An evidence row for ``up`` through the file service (app/files): the file is written with
+        the row's flush and removed again if the transaction does not commit.  (row, key)"""
+        ev = self.Ev(item_result=row, evidence_kind=EVIDENCE_KIND.get(up.kind, "document"),
+                     caption=(caption or up.name)[:200], captured_at=_dt.datetime.now().replace(microsecond=0),
+                     sha256=up.sha256, file_name=up.name, content_type=up.content_type, size_bytes=up.size,
+                     captured_by_id=user_id, rectification=rectification)
+        ev.evidence_file = key = files.stage(session, up, "evidence", "evidence_file", obj=ev, prefix="ev")
         session.add(ev)
         return ev, key
+
+    def evidence_usage(self, session: Any, row_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """Per item-result row: (evidence files, their bytes) — the per-record upload quota."""
+        ids = list(row_ids)
+        if not ids:
+            return {}
+        E = self.Ev
+        q = (select(E.item_result_id, func.count(E.id), func.coalesce(func.sum(E.size_bytes), 0))
+             .where(E.item_result_id.in_(ids)).group_by(E.item_result_id))
+        return {rid: (int(n), int(size)) for rid, n, size in session.execute(q)}
 
     def submit(self, session: Any, insp: Any, today: Optional[_dt.date] = None) -> list[Any]:
         """Rate the inspection, open a rectification per failed sub-item, update the station."""

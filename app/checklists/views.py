@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from types import SimpleNamespace
 from typing import Any, Optional
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -25,7 +26,11 @@ from generator.builders.views import lang
 
 from app.access import rules as access_mod
 from app.audit import log as audit
-from . import exporting, rules, storage
+from app.files import rules as upload_rules
+from app.files import service as files
+from app.files.rules import Limits
+
+from . import exporting, rules
 from .service import Refused, Tracker, visible_orgs
 
 PERMISSION = "inspection"
@@ -86,6 +91,26 @@ class ChecklistView(BaseView):
         if obj is None:
             abort(404)
         return obj
+
+    def read_uploads(self, pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+        """``[(item-result row, FileStorage)]`` of a request → ``[(row, Upload)]`` under the checklist's
+        ``uploads`` limits (config/checklists.yaml): the request's size and file count, each file's
+        size and type, and per row (a sub-item of the inspection) its file count and total size.
+        Raises ``upload_rules.Refused`` before anything is stored."""
+        limits = Limits.for_checklist(self.t.cl)
+        upload_rules.check_request_size(request.content_length)
+        sent = [(row, fs) for row, fs in pairs if fs is not None and fs.filename]
+        ups = upload_rules.read_all([fs for _row, fs in sent], limits)
+        out = [(row, up) for (row, _fs), up in zip(sent, ups)]
+        usage = self.t.evidence_usage(self.session, {row.id for row, _up in out})
+        for row in {row for row, _up in out}:
+            have = usage.get(row.id, (0, 0))
+            upload_rules.check_quota(limits, have[0], have[1], [up for r, up in out if r is row])
+        return out
+
+    def refused_upload(self, exc: upload_rules.Refused, record_id: Any) -> None:
+        self.session.rollback()
+        files.audit_refused_upload("evidence", None, f"{self.jf_checklist} {record_id}", exc)
 
     def page(self, template: str, **kw: Any) -> Any:
         spec = self.t.spec
@@ -290,16 +315,10 @@ class ChecklistView(BaseView):
         submit = request.form.get("action") == "submit"
         if submit:
             self.require("submit")
-        written: list[str] = []
         try:
-            storage.check_request_size(request.content_length)
             rows = self.t.rows(self.session, insp)
-            uploads = []
-            for sub in rows:
-                for fs in request.files.getlist(f"f_{sub}"):
-                    up = storage.read(fs)
-                    if up is not None:
-                        uploads.append((sub, up))
+            uploads = self.read_uploads([(row, fs) for sub, row in rows.items()
+                                         for fs in request.files.getlist(f"f_{sub}")])
             values = {}
             for sub in rows:
                 v: dict[str, Any] = {}
@@ -309,26 +328,21 @@ class ChecklistView(BaseView):
                 values[sub] = v
             self.t.record(self.session, insp, values)
             user_id = getattr(current_app.appbuilder.sm.current_user, "id", None)
-            pending_files = []
-            for sub, up in uploads:
-                _ev, key = self.t.attach(self.session, rows[sub], up, user_id)
-                pending_files.append((key, up.data))
+            for row, up in uploads:  # written with the flush, removed again if the commit does not happen
+                self.t.attach(self.session, row, up, user_id)
             self.session.flush()
-            for key, data in pending_files:
-                storage.write(key, data)
-                written.append(key)
             opened = self.t.submit(self.session, insp) if submit else []
             self.session.commit()
-        except storage.Rejected as e:
-            self._undo(written)
-            flash(e.zh if lang() == "zh" else e.en, "danger")
+        except upload_rules.Refused as e:
+            self.refused_upload(e, f"inspection {pk}")
+            flash(e.text(lang()), "danger")
             return self.render_inspection(self.session.get(self.t.Insp, int(pk)), status=e.status)
         except Refused as e:
-            self._undo(written)
+            self.session.rollback()
             flash(e.zh if lang() == "zh" else e.en, "danger")
             return self.render_inspection(self.session.get(self.t.Insp, int(pk)), status=e.status)
         except Exception:
-            self._undo(written)
+            self.session.rollback()
             raise
         if submit:
             flash(_("Submitted. Rating: %(r)s; rectifications opened: %(n)d.",
@@ -336,11 +350,6 @@ class ChecklistView(BaseView):
         else:
             flash(_("Saved."), "success")
         return redirect(url_for(".inspection", pk=insp.id))
-
-    def _undo(self, written: list[str]) -> None:
-        self.session.rollback()
-        for key in written:
-            storage.remove(key)
 
     def _enum(self, enum: str, value: Any) -> str:
         e = self.t.spec.enums.get(enum)
@@ -351,20 +360,25 @@ class ChecklistView(BaseView):
     @expose("/evidence/<pk>/download")
     @has_access
     def evidence_file(self, pk: Any) -> Any:
-        ev = self.row_or_404(self.t.Ev, pk)
+        """The evidence file, scoped like its row and audited (a refusal too), through app/files."""
+        a = self.access()
         try:
-            path = storage.path_of(ev.evidence_file)
-            if not path.is_file():
-                abort(404)
-        except FileNotFoundError:
+            ev_id: Optional[int] = int(pk)
+        except (TypeError, ValueError):
+            ev_id = None
+        ev = self.session.get(self.t.Ev, ev_id) if ev_id is not None else None
+        if ev is None or (a is not None and not a.allows(self.session, self.t.Ev, ev.id, "read")):
+            files.audit_download("evidence", pk, "evidence_file: no such file, or out of scope", "denied")
             abort(404)
-        name = ev.file_name or path.name
-        resp = send_file(path, mimetype=ev.content_type or "application/octet-stream", as_attachment=True,
-                         download_name=name, max_age=0)
-        ascii_name = "".join(c if c.isascii() and c not in '"\\;' and c.isprintable() else "_" for c in name)
-        resp.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Cache-Control"] = "private, no-store"
+        row = files.row_by_key(self.session, ev.evidence_file) or SimpleNamespace(
+            key=ev.evidence_file, name=ev.file_name, content_type=ev.content_type, size=ev.size_bytes,
+            sha256=ev.sha256 or "")  # evidence stored before jf_file existed: its own columns say what it is
+        try:
+            resp = files.send(row)
+        except FileNotFoundError:
+            files.audit_download("evidence", ev.id, f"evidence_file: {ev.file_name}: missing from the storage", "failed")
+            abort(404)
+        files.audit_download("evidence", ev.id, f"evidence_file: {row.name} ({row.size} B, sha256 {(row.sha256 or '')[:16]})")
         return resp
 
     # ------------------------------------------------------------------ rectifications
@@ -390,30 +404,29 @@ class ChecklistView(BaseView):
     def respond(self, pk: Any) -> Any:
         self.require("rectify")
         rect = self.row_or_404(self.t.Rect, pk, "update")
-        written: list[str] = []
         try:
-            storage.check_request_size(request.content_length)
-            uploads = [u for u in (storage.read(fs) for fs in request.files.getlist("files")) if u is not None]
-            self.t.respond(self.session, rect, request.form.get("response", ""))
             row = self.t.row_for(self.session, rect)
+            sent = request.files.getlist("files")
+            if row is None and upload_rules.present(sent):
+                raise Refused("找不到该整改对应的检查细项，无法保存佐证", "the rectification's sub-item is gone: "
+                              "its evidence cannot be stored", 409)
+            uploads = self.read_uploads([(row, fs) for fs in sent]) if row is not None else []
+            self.t.respond(self.session, rect, request.form.get("response", ""))
             user_id = getattr(current_app.appbuilder.sm.current_user, "id", None)
-            pending = []
-            if row is not None:
-                for up in uploads:
-                    _ev, key = self.t.attach(self.session, row, up, user_id, rectification=rect,
-                                             caption=f"整改佐证 {up.name}")
-                    pending.append((key, up.data))
+            for _row, up in uploads:
+                self.t.attach(self.session, row, up, user_id, rectification=rect, caption=f"整改佐证 {up.name}")
             self.session.flush()
-            for key, data in pending:
-                storage.write(key, data)
-                written.append(key)
             self.session.commit()
-        except (storage.Rejected, Refused) as e:
-            self._undo(written)
+        except upload_rules.Refused as e:
+            self.refused_upload(e, f"rectification {pk}")
+            flash(e.text(lang()), "danger")
+            return self.render_rect(self.session.get(self.t.Rect, int(pk)), status=e.status)
+        except Refused as e:
+            self.session.rollback()
             flash(e.zh if lang() == "zh" else e.en, "danger")
             return self.render_rect(self.session.get(self.t.Rect, int(pk)), status=e.status)
         except Exception:
-            self._undo(written)
+            self.session.rollback()
             raise
         flash(_("Rectification report sent."), "success")
         return redirect(url_for(".rectification", pk=rect.id))

@@ -40,10 +40,11 @@ EVIDENCE = (("p1", "标牌照片（演示）.jpg", DEMO_JPEG, "image/jpeg"), ("s
 
 
 def _evidence(session: Any, t: Tracker, insp: Any, on: _dt.date) -> None:
-    """Two evidence files on the inspection (plaque photo, seal impression) at fixed keys."""
+    """Two evidence files on the inspection (plaque photo, seal impression) at fixed keys, stored
+    through the file service (app/files) with the rows' flush."""
     from flask import has_app_context
 
-    from app.checklists import storage
+    from app.files import service as files
 
     if not has_app_context():
         return
@@ -53,14 +54,13 @@ def _evidence(session: Any, t: Tracker, insp: Any, on: _dt.date) -> None:
         if row is None:
             continue
         digest = hashlib.sha256(f"{insp.inspection_no}/{sub}".encode()).hexdigest()[:32]
-        key = f"ev/{on:%Y}/{on:%m}/{digest}.{storage.TYPES[ctype][0]}"
-        session.add(t.Ev(item_result=row, evidence_kind=storage.TYPES[ctype][1], evidence_file=key, caption=name,
-                         captured_at=_dt.datetime.combine(on, _dt.time(10, 0)), sha256=hashlib.sha256(data).hexdigest(),
-                         file_name=name, content_type=ctype, size_bytes=len(data)))
-        try:
-            storage.write(key, data)
-        except OSError:
-            pass
+        ev = t.Ev(item_result=row, evidence_kind="photo" if ctype.startswith("image/") else "document", caption=name,
+                  captured_at=_dt.datetime.combine(on, _dt.time(10, 0)), sha256=hashlib.sha256(data).hexdigest(),
+                  file_name=name, content_type=ctype, size_bytes=len(data))
+        ext = "jpg" if ctype == "image/jpeg" else "pdf"
+        ev.evidence_file = files.stage_bytes(session, "evidence", "evidence_file", name, data, obj=ev,
+                                             key=f"ev/{on:%Y}/{on:%m}/{digest}.{ext}")
+        session.add(ev)
 
 
 def _fill(t: Tracker, d: Definition, insp: Any, rows: Mapping[str, Any], fail: tuple[str, ...], on: _dt.date) -> None:

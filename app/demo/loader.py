@@ -46,6 +46,8 @@ from app.demo.markers import BASE_DATE, DEMO_CODE_PREFIX, DEMO_MARKER_ORG_CODE, 
 BASE_DT = dt.datetime.combine(BASE_DATE, dt.time(17, 30))
 COUNTY_DIVISION = "420222"              # 阳新县
 DEMO_EMAIL_DOMAIN = "demo.jiefen.example.com"
+PLACEHOLDER_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+                   b"endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 # Entities load_demo writes (counted in DemoSummary).
 DEMO_ENTITIES = ("org", "mediator", "mediator_appointment", "arbitrator", "employer", "dispute_case", "party",
@@ -373,8 +375,10 @@ class _Maker:
             return BASE_DATE
         if f.type == "datetime":
             return BASE_DT
-        if f.type == "file":
-            return "demo/placeholder.pdf"
+        if f.type == "file":  # a one-page PDF, stored through the file service (app/files)
+            from app.files import service as files
+
+            return files.stage_bytes(self.session, ent.name, f.name, f"{f.label.zh}（演示）.pdf", PLACEHOLDER_PDF)
         raise ValueError(f"demo: no value for required field {ent.name}.{f.name} ({f.type})")
 
 

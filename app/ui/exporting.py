@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import quote
 
 from flask import Response, request
@@ -34,10 +34,14 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def cell_text(presenter: Any, ent: Entity, name: str, item: Any) -> Any:
-    """One cell: the presenter's text (the same as the list page shows), numbers kept as numbers."""
+def cell_text(presenter: Any, ent: Entity, name: str, item: Any, file_names: Optional[dict] = None) -> Any:
+    """One cell: the presenter's text (the same as the list page shows), numbers kept as numbers, a
+    file by its name (app/files), never its storage key."""
     value = getattr(item, name, None)
     f = ent.fields.get(name)
+    if f is not None and f.type == "file":
+        shown = (file_names or {}).get((getattr(item, "id", None), name))
+        return safe_cell(shown or presenter.cell(ent.name, name)(value))
     if f is not None and f.type == "integer" and value is not None:
         return value
     return safe_cell(presenter.cell(ent.name, name)(value))
@@ -57,8 +61,11 @@ def export_view(view: Any) -> Response:
     ws = wb.active
     ws.title = ent.label.get(lang())[:31]
     ws.append([str(view.label_columns.get(c, c)) for c in columns])
+    from app.files.present import names_for_export
+
+    file_names = names_for_export(ent, items)
     for item in items:
-        ws.append([cell_text(presenter, ent, c, item) for c in columns])
+        ws.append([cell_text(presenter, ent, c, item, file_names) for c in columns])
     buf = io.BytesIO()
     wb.save(buf)
     audit.record("export", entity=ent.name, detail=f"rows: {len(items)}; args: {request.query_string.decode()[:500]}")

@@ -158,7 +158,14 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
         return found
 
     def _record(self, item: Any, columns: Any = None) -> dict[str, Any]:
-        return self._presenter().api_record(self.jf_entity.name, item, columns or self.show_columns)
+        record = self._presenter().api_record(self.jf_entity.name, item, columns or self.show_columns)
+        full = dict(record, id=item.id)
+        self.present_records([full])
+        return {k: full[k] for k in record}
+
+    def present_records(self, records: list[dict[str, Any]]) -> None:
+        """Extension point called with every batch of records the API sends (each with its ``id``):
+        a subclass fills in what the presenter leaves as stored (the files of app/files)."""
 
     def _get_item(self, pk: Any) -> Any:
         """The record ``pk`` if it exists and lies in the caller's scope (one answer for both)."""
@@ -184,6 +191,7 @@ class JiefenModelApi(IncidentMixin, ModelRestApi):
                                             page_size=q.page_size)
         name = self.jf_entity.name
         response["result"] = [presenter.api_record(name, item, q.columns, viewer) for item in items]
+        self.present_records(response["result"])
         response["ids"] = [item.id for item in items]
         response["count"] = count
         return self.response(200, **response)

@@ -1,5 +1,6 @@
 """Checklists are rateable: evidence options fit their kind (E315), the rating rules give every
 inspection a result (E409), and every item has something to inspect at each org type (W410).
+Their upload limits agree with each other and with the evidence they must hold (E316, E317).
 
 Name references (entity, org types) are checked in ``references.py``.
 """
@@ -84,4 +85,46 @@ def checklist_coverage(spec: AppSpec) -> list[ConfigError]:
             for t in cl.applies_to:
                 if not any(not s.applies_to or t in s.applies_to for s in item.sub_items.values()):
                     out.append(error("W410", item.src, dotted(item.path), item=item.name, org_type=t))
+    return out
+
+
+# evidence kind -> the upload kind it needs
+_UPLOAD_KIND = {"photo": ("image", "照片", "photo"), "document": ("pdf", "PDF 文件", "PDF")}
+
+
+@check
+def checklist_uploads(spec: AppSpec) -> list[ConfigError]:
+    out: list[ConfigError] = []
+    for cl in spec.checklists.values():
+        up = cl.upload_limits
+        where = f"检查清单 '{cl.name}' 的上传限制"
+        where_en = f"the upload limits of checklist '{cl.name}'"
+        if cl.uploads is not None and up.max_total_mb < up.max_size_mb:
+            out.append(error("E316", spec.key_at(up, "max_total_mb"), dotted(up.path + ("max_total_mb",)),
+                             where=where, where_en=where_en,
+                             reason=f"每条记录总大小上限 max_total_mb（{up.max_total_mb} MB）小于单个文件上限 "
+                                    f"max_size_mb（{up.max_size_mb} MB），一个最大的文件也放不下",
+                             reason_en=f"max_total_mb ({up.max_total_mb} MB) is below max_size_mb "
+                                       f"({up.max_size_mb} MB): one file of the allowed size would not fit",
+                             fix="把 max_total_mb 调到不小于 max_size_mb，或调小 max_size_mb",
+                             fix_en="raise max_total_mb to at least max_size_mb, or lower max_size_mb"))
+        for item in cl.items.values():
+            for sub in item.sub_items.values():
+                for ev in sub.evidence:
+                    if ev.kind not in _UPLOAD_KIND:
+                        continue
+                    needed, what, what_en = _UPLOAD_KIND[ev.kind]
+                    if needed not in up.accept:
+                        out.append(error("E317", spec.value_at(ev, "kind"), dotted(ev.path + ("kind",)),
+                                         kind=ev.kind, what=what, what_en=what_en, checklist=cl.name, needed=needed))
+                    elif ev.min_count > up.max_files:
+                        out.append(error("E316", spec.key_at(ev, "min_count"), dotted(ev.path + ("min_count",)),
+                                         where=where, where_en=where_en,
+                                         reason=f"证据要求至少 {ev.min_count} 份，但每条记录最多只能上传 "
+                                                f"{up.max_files} 个文件（uploads.max_files），永远无法达标",
+                                         reason_en=f"the evidence needs at least {ev.min_count} files but a record "
+                                                   f"holds at most {up.max_files} (uploads.max_files): it can never "
+                                                   "be met",
+                                         fix="调小 min_count，或调大 uploads.max_files",
+                                         fix_en="lower min_count, or raise uploads.max_files"))
     return out

@@ -101,6 +101,11 @@ def _field_options(spec: AppSpec, ent: Entity, f: Field) -> list[ConfigError]:
             if getattr(f, key) is not None:
                 bad(key, f"{key} 只适用于 string/text 字段", f"{key} applies to string/text fields only",
                     f"删除 {key}:", f"remove {key}:")
+    if f.type != "file":
+        for key in ("accept", "max_size_mb", "max_files"):
+            if getattr(f, key):
+                bad(key, f"{key} 只适用于附件（file）字段", f"{key} applies to file fields only",
+                    f"删除 {key}:，或把 type 改为 file", f"remove {key}:, or set type: file")
     if f.type not in _NUMERIC:
         for key in ("min", "max"):
             if getattr(f, key) is not None:

@@ -53,6 +53,17 @@ def set_up_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[
         dispose(app)
 
 
+@contextmanager
+def upload_dir(app: Flask, path: Path) -> Iterator[Flask]:
+    """``app`` storing uploads under ``path`` (a folder of the test's own) for the duration."""
+    old = app.config.get("UPLOAD_DIR")
+    app.config["UPLOAD_DIR"] = str(path)
+    try:
+        yield app
+    finally:
+        app.config["UPLOAD_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with set_up_app(tmp_path_factory, "demo") as app:

@@ -395,3 +395,129 @@ def test_sync_roles_removes_undeclared_grants_and_reports_them(demo_app: Flask) 
     # A second sync has nothing to do.
     again = demo_app.test_cli_runner().invoke(args=["sync-roles"]).output
     assert "0 grants added, 0 removed" in again
+
+
+# ------------------------------------------------------------------ role and outcome (issue #11)
+
+
+def test_rows_carry_the_acting_roles_and_an_outcome(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    headers = api_auth(client)  # admin: role jm_office
+    start = last_id(demo_app)
+    resp = client.post(f"/api/v1/{ENTITY}/", json={"employer_name": "角色结果测试", "org": an_org_id(demo_app)},
+                       headers=headers)
+    assert resp.status_code == 201
+    (row,) = rows_since(demo_app, start, event="create")
+    assert (row["roles"], row["outcome"]) == ("jm_office", "ok")
+    assert client.delete(f"/api/v1/{ENTITY}/{resp.get_json()['id']}", headers=headers).status_code == 200
+
+    # a refusal is "denied"; a failed login is "failed" (no one signed in: no roles)
+    start = last_id(demo_app)
+    registrar = demo_app.test_client()
+    login(registrar, account_of_role(demo_app, "registrar"))
+    assert registrar.get("/auditlog/list/").status_code in (302, 403)
+    denied = rows_since(demo_app, start, event="denied")
+    assert denied and denied[-1]["outcome"] == "denied" and denied[-1]["roles"] == "registrar"
+    start = last_id(demo_app)
+    demo_app.test_client().post("/login/", data={"username": "auditor", "password": "wrong-password"})
+    (failed,) = rows_since(demo_app, start, event="login_failed")
+    assert failed["outcome"] == "failed" and not failed["roles"]
+    # a login names the roles of the account that signed in
+    start = last_id(demo_app)
+    login(demo_app.test_client(), "auditor")
+    (ok,) = rows_since(demo_app, start, event="login")
+    assert (ok["roles"], ok["outcome"]) == ("auditor", "ok")
+
+
+def test_every_event_has_an_outcome() -> None:
+    assert set(audit.OUTCOME_OF) <= set(audit.EVENTS)
+    assert {audit.outcome_of(e) for e in audit.EVENTS} <= {"ok", "denied", "failed"}
+    assert audit.outcome_of("denied") == "denied" and audit.outcome_of("login_failed") == "failed"
+    assert {"upload", "download", "audit_purge"} <= set(audit.EVENTS)
+
+
+def test_the_log_shows_and_filters_role_and_outcome(demo_app: Flask, admin_client: FlaskClient) -> None:
+    with demo_app.app_context():
+        audit.record("config_sync", detail="outcome-probe-ok", record_id="o-1")
+        audit.record("config_sync", detail="outcome-probe-failed", record_id="o-2", outcome="failed")
+    html = admin_client.get("/auditlog/list/").get_data(as_text=True)
+    assert "角色" in html and "结果" in html and "失败" in html
+    only = admin_client.get("/auditlog/list/?_flt_0_outcome=failed").get_data(as_text=True)
+    assert "o-2" in only and "o-1" not in only
+    by_role = admin_client.get("/auditlog/list/?_flt_2_roles=auditor").get_data(as_text=True)
+    assert "o-1" not in by_role
+    en = demo_app.test_client()
+    login(en)
+    en.get("/lang/en")
+    assert "Outcome" in en.get("/auditlog/list/").get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ retention
+
+
+def _insert_aged(conn: Any, table: Any, days: float, marker: str) -> None:
+    import datetime as dt
+
+    at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=days)
+    conn.execute(table.insert(), [{"at": at, "event": "config_sync", "detail": marker, "outcome": "ok"}])
+
+
+def test_retention_below_the_legal_minimum_is_refused(demo_app: Flask) -> None:
+    from app.audit import retention
+
+    for days in (0, 30, 179):
+        with pytest.raises(retention.RetentionTooShort):
+            retention.cutoff(days)
+    result = demo_app.test_cli_runner().invoke(args=["purge-audit", "--days", "90"])
+    assert result.exit_code != 0 and "180" in result.output
+
+
+def test_purge_deletes_only_rows_older_than_the_retention_and_is_audited(demo_app: Flask) -> None:
+    reg = demo_app.extensions["jiefen"]
+    t = reg.audit_log.__table__
+    with demo_app.app_context():
+        engine = demo_app.appbuilder.sm.session.get_bind()
+        with engine.begin() as conn:
+            for days, marker in ((400, "aged-400"), (181, "aged-181"), (179.5, "aged-179"), (1, "aged-1")):
+                _insert_aged(conn, t, days, marker)
+    start = last_id(demo_app)
+    result = demo_app.test_cli_runner().invoke(args=["purge-audit"])  # AUDIT_RETENTION_DAYS: 180 by default
+    assert result.exit_code == 0, result.output
+    with demo_app.app_context():
+        left = set(demo_app.appbuilder.sm.session.execute(
+            select(t.c.detail).where(t.c.detail.like("aged-%"))).scalars())
+        demo_app.appbuilder.sm.session.rollback()
+    assert left == {"aged-179", "aged-1"}
+    (row,) = rows_since(demo_app, start, event="audit_purge")
+    assert row["outcome"] == "ok" and "2" in row["detail"] and "180" in row["detail"]
+    # a longer retention keeps more; nothing younger than the minimum is ever touched
+    result = demo_app.test_cli_runner().invoke(args=["purge-audit", "--days", "365"])
+    assert result.exit_code == 0
+
+
+def test_postgresql_purge_passes_the_trigger_for_old_rows_only(demo_app: Flask, pg_url: str) -> None:
+    from app.audit import retention
+
+    reg = demo_app.extensions["jiefen"]
+    t = reg.audit_log.__table__
+    engine = create_engine(pg_url)
+    try:
+        reg.sync_schema(engine, force=True)
+        with engine.begin() as conn:
+            for days, marker in ((200, "old"), (179, "young")):
+                _insert_aged(conn, t, days, marker)
+        # the trigger refuses any DELETE without the purge switch, and a young row even with it
+        for sql in ("DELETE FROM jf_audit_log",
+                    "SET LOCAL jiefen.audit_purge = 'on'; DELETE FROM jf_audit_log WHERE detail = 'young'"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                with engine.begin() as conn:
+                    for stmt in sql.split("; "):
+                        conn.execute(text(stmt))
+        with engine.begin() as conn:
+            assert retention.purge(conn, t, 180) == 1
+        with engine.connect() as conn:
+            left = set(conn.execute(text("SELECT detail FROM jf_audit_log")).scalars())
+        assert "old" not in left and "young" in left
+        assert any("180" in (d or "") for d in left)  # the purge audited itself, in the same transaction
+    finally:
+        engine.dispose()

@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from .conftest import login
+from .conftest import login, upload_dir
+from .test_audit import last_id, rows_since
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(300) + b"\xff\xd9"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -25,10 +26,8 @@ HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 
 @pytest.fixture(scope="module")
 def app(demo_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    old = demo_app.config.get("UPLOAD_DIR")
-    demo_app.config["UPLOAD_DIR"] = str(tmp_path_factory.mktemp("uploads"))
-    yield demo_app
-    demo_app.config["UPLOAD_DIR"] = old
+    with upload_dir(demo_app, tmp_path_factory.mktemp("uploads")) as a:
+        yield a
 
 
 def client(app: Flask, user: str) -> FlaskClient:
@@ -386,3 +385,67 @@ def test_coverage_report_counts_against_targets(app: Flask) -> None:
         ent = next(x for x in cov["levels"] if x["name"] == "enterprise")
         assert levels["企业工作站"][3] == ent["accredited"] and sum(cov["item_fail"].values()) > 0
         session(app).remove()
+
+
+# ------------------------------------------------------------------ quotas and the download audit (issue #11)
+
+def test_a_31st_file_in_one_request_is_413_and_nothing_is_stored(app: Flask) -> None:
+    """F13: 30 × 1 MiB files were accepted in one request; the quota in checklists.yaml stops the 31st."""
+    insp_c = client(app, "inspector")
+    insp_id = start(insp_c, org_id(app, "YX-DEMO-E006"))
+    assert insp_c.post(f"/checklists/inspection/{insp_id}/save",
+                       data=passing_form(app, insp_id, fail=("s3",), action="submit")).status_code == 302
+    with app.app_context():
+        t = tracker(app)
+        rect_id = session(app).execute(select(t.Rect.id).where(t.Rect.inspection_id == insp_id)).scalar_one()
+        session(app).remove()
+    limit = 30
+    rows, files, before = count(app, "evidence"), files_in(app), last_id(app)
+    one_mib = PDF + bytes(1024 * 1024 - len(PDF))
+    data: dict[str, Any] = {"response": "整改完成", "files": [(io.BytesIO(one_mib), f"m{i}.pdf") for i in range(limit + 1)]}
+    resp = _respond_as_head(app, rect_id, data)
+    assert resp.status_code == 413, resp.status_code
+    assert count(app, "evidence") == rows and files_in(app) == files
+    refused = [r for r in rows_since(app, before) if r["event"] == "upload"]
+    assert refused and refused[-1]["outcome"] == "denied"
+    # exactly the limit is accepted
+    data = {"response": "整改完成", "files": [(io.BytesIO(PDF), f"ok{i}.pdf") for i in range(limit)]}
+    assert _respond_as_head(app, rect_id, data).status_code == 302
+    assert count(app, "evidence") == rows + limit
+    # the record now holds the limit: one more file, in a request of its own, is refused too
+    resp = _respond_as_head(app, rect_id, {"response": "再补一份", "files": [(io.BytesIO(PDF), "extra.pdf")]})
+    assert resp.status_code == 413
+    assert count(app, "evidence") == rows + limit
+
+
+def _respond_as_head(app: Flask, rect_id: int, data: dict[str, Any]) -> Any:
+    """Answer a rectification as the head of its station (jm_office, county-wide, for other stations)."""
+    with app.app_context():
+        t = tracker(app)
+        code = session(app).get(t.Rect, rect_id).org.org_code
+        session(app).remove()
+    head_of = {"YX-DEMO-E001": "station_head_t1s1", "YX-DEMO-E002": "station_head_t1s2",
+               "YX-DEMO-E006": "station_head_t2s1"}
+    user = head_of.get(code, "jm_office")
+    return client(app, user).post(f"/checklists/rectification/{rect_id}/respond", data=data,
+                                  content_type="multipart/form-data")
+
+
+def test_an_evidence_download_leaves_an_audit_row_and_so_does_a_refused_one(app: Flask) -> None:
+    c = client(app, "inspector")
+    insp_id = start(c, org_id(app, "YX-DEMO-E001"))
+    assert c.post(f"/checklists/inspection/{insp_id}/save",
+                  data=upload({"action": "save"}, "f_p1", JPEG, "门牌.jpg"),
+                  content_type="multipart/form-data").status_code == 302
+    (ev_id,) = _evidence_ids(app, insp_id)
+    before = last_id(app)
+    assert client(app, "station_head_t1s1").get(f"/checklists/evidence/{ev_id}/download").status_code == 200
+    rows = [r for r in rows_since(app, before) if r["event"] == "download"]
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["entity"], row["record_id"], row["username"]) == ("evidence", str(ev_id), "station_head_t1s1")
+    assert row["outcome"] == "ok" and row["roles"] == "station_head" and "门牌.jpg" in row["detail"]
+    before = last_id(app)
+    assert client(app, "station_head_t1s2").get(f"/checklists/evidence/{ev_id}/download").status_code == 404
+    rows = [r for r in rows_since(app, before) if r["event"] == "download"]
+    assert [(r["outcome"], r["username"]) for r in rows] == [("denied", "station_head_t1s2")]

@@ -24,6 +24,7 @@ import re
 
 from flask import Flask
 
+from app.files.api import FILE_METHODS
 from generator import load, names
 from generator.builders.views import API_METHODS, VIEW_METHODS
 from tests.app.conftest import ROOT
@@ -64,7 +65,9 @@ def classify(endpoint: str) -> str | None:
     if cls in VIEW_CLASSES:
         return "entity" if method in VIEW_METHODS or method in ("api_read", "api_get") else None
     if cls in API_CLASSES:
-        return "entity" if method in API_METHODS else None
+        # file routes (app/files/api.py): each needs can_read/create/update on the entity and
+        # reaches the record through the scoped interface
+        return "entity" if method in API_METHODS or method in FILE_METHODS else None
     if cls in ADMIN_CLASSES:
         return "admin"
     if method in ENTITY_PAGES.get(cls, ()):
@@ -108,4 +111,13 @@ def test_anonymous_gets_nothing_but_public_routes(demo_app: Flask) -> None:
 def test_generated_method_names_map_onto_roles_yaml_actions() -> None:
     actions = {"read", "create", "update", "delete", "export"}
     assert set(VIEW_METHODS.values()) <= actions and set(API_METHODS.values()) <= actions
+    assert set(FILE_METHODS.values()) <= actions
+
+
+def test_file_routes_only_where_an_entity_has_a_file_field(demo_app: Flask) -> None:
+    endpoints = {r.endpoint for r in demo_app.url_map.iter_rules()}
+    for ent in SPEC.entities.values():
+        has = any(f.type == "file" for f in ent.fields.values())
+        for method in FILE_METHODS:
+            assert (f"{names.api_class(ent.name)}.{method}" in endpoints) == has, (ent.name, method)
     assert re.fullmatch(r"[a-z_]+", "".join(VIEW_METHODS))

@@ -19,6 +19,7 @@ from .conftest import flash_text, login, logout, screenshot
 pytestmark = pytest.mark.browser
 
 MEDIATOR, TOWN = "mediator_t1s1", "township_head_t1"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 def pick(page, field_id: str, value: str) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +34,9 @@ def pick(page, field_id: str, value: str) -> None:  # type: ignore[no-untyped-de
     assert select.input_value() == value
 
 
-def test_escalation_from_the_station_reaches_the_township_inbox(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_escalation_from_the_station_reaches_the_township_inbox(live_server: str, page, tmp_path,
+                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))  # the live app has no UPLOAD_DIR setting
     base = live_server
     # --- the station's mediator: the case waits on them in 待我处理 (through the menu)
     login(page, base, MEDIATOR)
@@ -57,7 +60,9 @@ def test_escalation_from_the_station_reaches_the_township_inbox(live_server: str
     page.wait_for_load_state("networkidle")
     pick(page, "doc_type", "transfer_materials")
     page.locator("#title").fill("移交材料清单（浏览器测试）")
-    page.locator("#doc_file").fill("demo/transfer_materials.pdf")
+    assert page.locator("input#doc_file").get_attribute("type") == "file"  # a real upload (app/files)
+    page.set_input_files("input#doc_file", files=[{"name": "移交材料清单.pdf", "mimeType": "application/pdf",
+                                                   "buffer": PDF}])
     page.locator(".container form[enctype] [type=submit]").first.click()  # the document form, not the navbar's logout
     page.wait_for_load_state("networkidle")
     assert "alert-danger" not in page.content(), flash_text(page)

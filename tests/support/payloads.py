@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import random
 import re
+from decimal import Decimal
 from re import _constants as sre_constants  # the public sre_* modules are deprecated aliases
 from re import _parser as sre_parse
 from typing import Any, Optional
@@ -108,7 +111,14 @@ def field_value(spec: AppSpec, f: Field, rng: random.Random, refs: dict[str, int
     if f.type == "user":
         return refs.get("__user__")
     if f.type == "file":
-        return "uploads/test.pdf"
+        # A form posts a file (multipart); the JSON API names a staged upload instead (app/files):
+        # callers that need one stage it first (tests/app/test_files.py ``stage_via_api``).
+        if api:
+            return None
+        from .files import sample
+
+        data, name, _ = sample(f)
+        return (io.BytesIO(data), name)
     raise AssertionError(f.type)
 
 
@@ -136,4 +146,28 @@ def payload(spec: AppSpec, ent: Entity, refs: dict[str, int], *, api: bool, seed
         if roots:
             out[tree.type_field] = roots[0]
             out.pop(tree.parent_field, None)
+    return out
+
+
+def form_values(spec: AppSpec, ent: Entity, obj: Any) -> dict[str, Any]:
+    """What an edit form posts back when nothing is changed: the stored values of ``obj``'s editable
+    fields, form-encoded (file inputs left empty)."""
+    from generator import names
+
+    out: dict[str, Any] = {}
+    for f in ent.fields.values():
+        if f.readonly or f.type == "file":
+            continue
+        value = getattr(obj, names.column_name(f.name, f.type))
+        if value is None:
+            continue
+        if f.type == "boolean":
+            if value:
+                out[f.name] = "y"
+        elif f.type == "datetime" and isinstance(value, dt.datetime):
+            out[f.name] = value.strftime("%Y-%m-%d %H:%M:%S")
+        elif isinstance(value, Decimal):
+            out[f.name] = f"{value:.2f}"
+        else:
+            out[f.name] = str(value)
     return out

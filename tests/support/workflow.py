@@ -68,8 +68,11 @@ def value_for(session: Any, ctx: Any, field: str, principal: Any) -> Any:
 
 
 def add_document(session: Any, ctx: Any, case_id: int, doc_type: str) -> Any:
+    from tests.support.files import stage
+
     model = ctx.model("case_document")
-    doc = model(dispute_case_id=case_id, doc_type=doc_type, title=f"{doc_type}（演示）", doc_file=f"demo/{doc_type}.pdf")
+    key = stage(session, "case_document", "doc_file", name=f"{doc_type}（演示）.pdf")
+    doc = model(dispute_case_id=case_id, doc_type=doc_type, title=f"{doc_type}（演示）", doc_file=key)
     session.add(doc)
     session.flush()
     return doc
