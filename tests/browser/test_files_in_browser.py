@@ -27,7 +27,7 @@ def test_upload_show_and_download_a_file(live_server: str, page, tmp_path, monke
     assert box.get_attribute("type") == "file" and "application/pdf" in (box.get_attribute("accept") or "")
     page.set_input_files("input#record_file", files=[{"name": "调解笔录（浏览器）.pdf", "mimeType": "application/pdf",
                                                       "buffer": PDF}])
-    page.locator("form [type=submit]").first.click()
+    page.locator(".container form[enctype] [type=submit]").first.click()  # the edit form, not the navbar's logout
     page.wait_for_load_state("networkidle")
     assert "alert-danger" not in page.content(), flash_text(page)
 
