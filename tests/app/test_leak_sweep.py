@@ -271,3 +271,61 @@ def test_the_sweep_detects_a_leak() -> None:
     assert leaks("李艳华", {"李艳华": {("party", "name")}, "李艳": {("mediator", "name")}}, {("party", "name")}) == []
     assert leaks("李艳华 李艳", {"李艳华": {("party", "name")}, "李艳": {("mediator", "name")}},
                  {("party", "name")}) == ["('mediator', 'name') = '李艳'"]
+
+
+# ---------------------------------------------------------------------- every other page and API
+SKIP_ENDPOINTS = {"static", "appbuilder.static", "AuthDBView.logout", "AuthDBView.login", "LocaleView.index",
+                  "UtilView.back", "SwaggerView.show", "OpenApi.get"}
+
+
+def _get_routes(app: Flask) -> list[str]:
+    """Every GET URL of the app that takes no argument, or only a record id (filled with the id of
+    a row the demo has: the first case, the first organisation...)."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint in SKIP_ENDPOINTS:
+            continue
+        if not rule.arguments:
+            out.append(rule.rule)
+    return sorted(set(out))
+
+
+def _body_text(resp: Any) -> str:
+    """What a reader gets: the text of a page or JSON, or every cell of a spreadsheet."""
+    if resp.mimetype and "spreadsheetml" in resp.mimetype:
+        import io
+
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(resp.get_data()), read_only=True)
+        return "\n".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+                         if c is not None)
+    return resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", _roles())
+def test_no_page_or_export_of_the_app_leaks_either(sweep_app: Flask, role: str) -> None:
+    """Beyond the generated CRUD: the home page, 待我处理 / overdue / funnel (pages and API), the 五有
+    board, coverage, due list and their Excel files, the list exports, the audit log — every GET
+    route without arguments — as every role."""
+    spec = spec_of(sweep_app)
+    username = account_for(sweep_app, role)
+    assert username is not None
+    secrets = _secrets(sweep_app)
+    allowed = allowed_clear(spec, role)
+    html = sweep_app.test_client()
+    login(html, username)
+    client = sweep_app.test_client()
+    auth = api_auth(client, username)
+    problems: list[str] = []
+    answered = 0
+    for url in _get_routes(sweep_app):
+        resp = client.get(url, headers=auth) if url.startswith("/api/") else html.get(url)
+        assert resp.status_code < 500, f"{role}: GET {url} → {resp.status_code}"
+        if resp.status_code != 200:
+            continue
+        answered += 1
+        for leak in leaks(_body_text(resp), secrets, allowed):
+            problems.append(f"GET {url}: {leak}")
+    assert answered > 3, f"{role}: only {answered} pages answered"
+    assert not problems, f"{role} ({username}): {len(problems)} leaks, e.g.\n" + "\n".join(problems[:15])
