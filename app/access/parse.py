@@ -139,7 +139,7 @@ class ListParser:
     # ------------------------------------------------------------------ whole requests
     def rest(self, args: Mapping[str, Any], viewer: Viewer, columns: Iterable[str],
              default_order: tuple[str, str], default_page_size: int) -> ListQuery:
-        """The rison arguments of ``GET /api/v1/<entity>/`` (already decoded by FAB's ``@rison``)."""
+        """The rison arguments of ``GET /api/v1/<entity>/`` (decoded by ``app.ui.model_api.rison_args``)."""
         q = ListQuery()
         raw_filters = args.get("filters") or []
         if not isinstance(raw_filters, list):

@@ -32,27 +32,6 @@ def _check_paging() -> None:
         parse.check_paging_args(request.args)
 
 
-def _check_api_query() -> Any:
-    """FAB's ``@rison`` lets some malformed ``q`` arguments escape as exceptions (``((((`` recurses
-    in the decoder): a ``q`` that does not decode is a 400 before any endpoint runs."""
-    if not request.path.startswith("/api/") or "q" not in request.args:
-        return None
-    import json
-
-    import prison
-
-    raw = request.args.get("q", "")
-    try:
-        prison.loads(raw)
-    except Exception:  # noqa: BLE001 - any decoder failure, RecursionError included
-        try:
-            json.loads(raw)
-        except Exception:  # noqa: BLE001
-            return jsonify({"message": "q 参数不是有效的 rison / q is not valid rison"}), 400
-    return None
-
-
 def install(app: Flask) -> None:
     app.register_error_handler(parse.BadQuery, bad_query)
     app.before_request(_check_paging)
-    app.before_request(_check_api_query)
