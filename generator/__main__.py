@@ -16,7 +16,7 @@ import sys
 
 from . import explain as ex
 from .errors import summary
-from .pipeline import load
+from .pipeline import load, with_baseline
 from .schemas import FILES, schema_for
 
 SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "schemas")
@@ -29,6 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("config_dir", nargs="?", default="config")
     c.add_argument("--lang", choices=["zh", "en"], default="zh")
     c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("--against", metavar="DIR",
+                   help="与另一份配置（例如已上线的版本）比较检查清单版本 / compare checklist versions with another config")
+    c.add_argument("--db", default="auto", metavar="URL",
+                   help="与该数据库中已使用的检查清单版本比较（auto：DATABASE_URL 或本配置的 SQLite 文件）"
+                        " / compare with the checklist versions stored in this database")
+    c.add_argument("--no-db", dest="db", action="store_const", const=None,
+                   help="不读取数据库 / do not read any database")
     e = sub.add_parser("explain", help="说明实体、角色和流程 / explain entities, roles, workflows")
     e.add_argument("config_dir", nargs="?", default="config")
     e.add_argument("--lang", choices=["zh", "en"], default="zh")
@@ -45,8 +52,27 @@ def _write(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _baseline(args: argparse.Namespace) -> tuple[object, str]:
+    """What the config is compared with, and a note to print when the database could not be read."""
+    from . import baseline as bl
+
+    if args.against:
+        return bl.from_dir(args.against), ""
+    url = bl.resolve_db(args.db, args.config_dir)
+    if url is None:
+        return None, ""
+    try:
+        return bl.from_database(url), ""
+    except Exception as exc:  # noqa: BLE001 - no database is not a config error: say so, go on
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        return None, (f"（未能读取数据库，未核对已使用的检查清单版本：{reason}）" if args.lang == "zh" else
+                      f"(could not read the database, checklist versions in use not compared: {reason})")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     result = load(args.config_dir)
+    baseline, note = _baseline(args) if result.spec is not None else (None, "")
+    result = with_baseline(result, baseline)
     if args.format == "json":
         _write(json.dumps({"ok": result.ok, "files": list(result.files),
                            "errors": [e.as_json(args.lang) for e in result.errors],
@@ -59,6 +85,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                 e.code[1] in "3456" for e in result.errors) and result.errors:
             _write("（语义检查将在以上结构错误修正后进行）" if args.lang == "zh"
                    else "(semantic checks run once the errors above are fixed)")
+        if note:
+            _write(note)
         _write(summary(list(result.errors), len(result.files), args.lang))
     return 0 if result.ok else 1
 

@@ -110,6 +110,11 @@ def text_pair(description: str) -> dict[str, Any]:
 LABEL = text_pair("显示名称，中英文各一，例如 {zh: 调解员, en: Mediator}")
 HELP = text_pair("填写说明，显示在表单字段下方")
 VERSION = integer("配置文件格式版本，目前固定为 1", minimum=1)
+
+
+def renamed_from(what: str) -> dict[str, Any]:
+    return ident(f"改名前的{what}名称：数据库中已有的数据随改名保留（python -m generator plan 会显示影响的行数）；"
+                 "改名生效后可以保留，也可以删除")
 SCHEMA_LINE = string("编辑器提示用的 $schema 地址（可选）")
 
 
@@ -151,12 +156,16 @@ FIELD = obj("一个字段（数据库中的一列）", {
                            "不保存任何内容。只用于 type: file", minimum=1, maximum=MAX_FILE_MB),
     "max_files": integer("附件字段最多保存几个文件：不写为 1（上传新文件替换旧文件）；大于 1 时可保存多个"
                          "（例如活动照片），满了再上传被拒绝（413）。只用于 type: file", minimum=1, maximum=100),
+    "renamed_from": renamed_from("字段"),
 }, ["label", "type"])
 
 ENUM = obj("一个选项集，例如组织类型、调解员类别", {
     "label": LABEL,
-    "values": mapping("选项值：键为英文标识，值为中英文名称", text_pair("选项的中英文名称"),
-                      min_properties=1),
+    "values": mapping("选项值：键为英文标识，值为中英文名称", obj("选项的中英文名称", {
+        "zh": string("中文文本（界面默认语言）", minLength=1),
+        "en": string("英文文本（切换到 English 时显示）", minLength=1),
+        "renamed_from": renamed_from("选项值"),
+    }, ["zh", "en"]), min_properties=1),
 }, ["label", "values"])
 
 MENU = obj("一个菜单分组", {
@@ -191,6 +200,7 @@ ENTITY = obj("一个实体（一张表、一组管理页面和一个接口）", 
                        pattern=r"^-?[a-z][a-z0-9_]*$"),
     "unique_together": {"type": "array", "description": "多字段联合唯一约束",
                         "items": ident_list("一组联合唯一的字段", min_items=2)},
+    "renamed_from": renamed_from("实体"),
 }, ["label", "menu", "fields"])
 
 ORG_TREE = obj("组织树：数据范围（县、乡镇、站点）按这棵树计算", {
@@ -244,8 +254,10 @@ ROLE = obj("一个角色", {
         "reveal": {"type": "array", "description": "可查看明文的个人信息字段，写作 实体名.字段名，"
                                                   "实体名.* 表示该实体全部个人信息字段",
                    "items": {"type": "string", "pattern": ENTITY_FIELD}, "uniqueItems": True},
-        "system": ident_list("系统功能权限：audit_log 查看审计日志、access_matrix 查看权限矩阵"),
+        "system": ident_list("系统功能权限：audit_log 查看审计日志、access_matrix 查看权限矩阵、"
+                             "config_history 查看配置版本历史"),
     }),
+    "renamed_from": renamed_from("角色"),
 }, ["label", "scope", "grants"])
 
 ROLES_FILE = obj("角色配置文件 roles.yaml：角色、权限和数据范围", {
@@ -308,6 +320,7 @@ STATE = obj("流程中的一个状态", {
     "owners": ident_list("负责处理此状态的角色"),
     "editable": ident_list("此状态下可修改的案件字段，其余字段锁定"),
     "final": boolean("是否终结状态（不再流转）"),
+    "renamed_from": renamed_from("状态"),
 }, ["label", "kind"])
 
 DEADLINE = obj("一个法定或约定期限", {
@@ -342,6 +355,11 @@ WORKFLOW = obj("一个流程（状态机）", {
     "states": mapping("状态定义：键为英文状态名", STATE, min_properties=1),
     "deadlines": mapping("期限定义：键为英文期限名", DEADLINE),
     "transitions": mapping("动作定义：键为英文动作名", TRANSITION, min_properties=1),
+    "moved_to": {"type": "object",
+                 "description": "删除状态时，其中的案件移入哪个状态：键为已删除的状态名，值为现有状态名；"
+                                "每件移动的案件记一条流转记录（python -m generator plan 会显示件数）",
+                 "propertyNames": {"pattern": IDENT},
+                 "additionalProperties": ident("接收案件的现有状态名")},
 }, ["label", "entity", "initial", "states", "transitions"])
 
 CALENDAR_YEAR = obj("某一年的放假和调休安排（国务院办公厅通知）", {

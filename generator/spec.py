@@ -71,6 +71,7 @@ class Field(Node):
     accept: tuple[str, ...] = ()          # file: kinds allowed (empty: every kind)
     max_size_mb: Optional[int] = None     # file: per-file cap
     max_files: Optional[int] = None       # file: how many files the field keeps (1: a new one replaces it)
+    renamed_from: Optional[str] = None    # the field's name before a rename (its column is renamed)
 
     @property
     def file_kinds(self) -> tuple[str, ...]:
@@ -115,6 +116,7 @@ class Entity(Node):
     filters: tuple[str, ...] = ()
     order_by: Optional[str] = None
     unique_together: tuple[tuple[str, ...], ...] = ()
+    renamed_from: Optional[str] = None  # the entity's name before a rename (its table is renamed)
 
     @property
     def pii_fields(self) -> tuple[Field, ...]:
@@ -126,6 +128,7 @@ class Enum(Node):
     name: str
     label: Label
     values: Mapping[str, Label]
+    renamed: Mapping[str, str] = _field(default_factory=lambda: frozen_map({}))  # value -> its old key
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ class OrgTree(Node):
 # ------------------------------------------------------------------ roles
 
 # ``grants.system`` values: what each opens is mapped in generator/builders/permissions.py.
-SYSTEM_GRANTS = ("audit_log", "access_matrix")
+SYSTEM_GRANTS = ("audit_log", "access_matrix", "config_history")
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class Role(Node):
     org_types: tuple[str, ...] = ()
     can_assign: tuple[str, ...] = ()
     system: tuple[str, ...] = ()
+    renamed_from: Optional[str] = None
 
     def actions_on(self, entity: str) -> tuple[str, ...]:
         own = self.entity_grants.get(entity, ())
@@ -193,6 +197,7 @@ class State(Node):
     owners: tuple[str, ...] = ()
     editable: tuple[str, ...] = ()
     final: bool = False
+    renamed_from: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +279,7 @@ class Workflow(Node):
     transitions: Mapping[str, Transition]
     deadlines: Mapping[str, Deadline]
     attachments: Optional[Attachments] = None
+    moved_to: Mapping[str, str] = _field(default_factory=lambda: frozen_map({}))  # removed state -> state
 
 
 @dataclass(frozen=True)

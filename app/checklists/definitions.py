@@ -15,7 +15,6 @@ rating rules (:mod:`app.checklists.rules`) work on it, never on the YAML spec di
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
@@ -176,18 +175,11 @@ class Definition:
                    due_soon_days=cl.due_soon_days)
 
     def structure_hash(self) -> str:
-        """A digest of what rates an inspection (labels and wording excluded)."""
-        d = self.as_json()
-        d.pop("label")
-        for i in d["items"]:
-            i.pop("label")
-            for s in i["sub_items"]:
-                s.pop("label")
-                s.pop("requirement")
-                for e in s["evidence"]:
-                    e.pop("label")
-                    e.pop("unit")
-        return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        """A digest of what rates an inspection (labels and wording excluded); ``generator check``
+        computes the same one from the YAML (generator/baseline.py) to refuse a forgotten version."""
+        from generator.baseline import structure_hash
+
+        return structure_hash(self.as_json())
 
 
 # ------------------------------------------------------------------ the store
