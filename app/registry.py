@@ -33,6 +33,7 @@ class Registry:
     workflow: Any = None  # app.workflow.tables.WorkflowTables (None when no workflow drives dispute_case)
     checklist_versions: Any = None  # app.checklists.definitions: jf_checklist_version
     file_table: Any = None  # app.files.tables: jf_file (stored files)
+    config_versions: Any = None  # app.lifecycle.history: jf_config_version (applied configs)
 
     @property
     def metadata(self) -> MetaData:
@@ -110,7 +111,9 @@ def registry_for(spec: AppSpec) -> Registry:
         wf_tables = build_workflow_tables(Base, models[wf_entity]) if wf_entity in models else None
         from .files.tables import build_file_table
 
+        from .lifecycle.history import build_config_version_table
+
         reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base),
-                       wf_tables, build_version_table(Base), build_file_table(Base))
+                       wf_tables, build_version_table(Base), build_file_table(Base), build_config_version_table(Base))
         _CACHE[key] = reg
     return reg

@@ -3,6 +3,9 @@
     python -m generator check [CONFIG_DIR] [--lang en] [--format json]
     python -m generator explain [CONFIG_DIR] [--role X | --workflow X | --entities]
     python -m generator schema [--out DIR]
+    python -m generator plan [CONFIG_DIR] [--db URL] [--format json] [--allow-destructive] [--rollback-to N]
+    python -m generator apply [CONFIG_DIR] [--db URL] [--yes] [--allow-destructive] [--no-backup] [--rollback-to N]
+    python -m generator history [CONFIG_DIR] [--db URL]
 
 ``check`` exits 0 when the config is clean (warnings allowed) and 1 on errors.
 """
@@ -43,6 +46,27 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--role")
     g.add_argument("--workflow")
     g.add_argument("--entities", action="store_true")
+    for name, text in (("plan", "与数据库比较，列出应用配置会做的变更 / what applying the config would change"),
+                       ("apply", "备份后在一个事务中应用配置并记录版本 / back up, apply in one transaction, record"),
+                       ("history", "列出已应用的配置版本 / list the applied config versions")):
+        a = sub.add_parser(name, help=text)
+        a.add_argument("config_dir", nargs="?", default=os.environ.get("CONFIG_DIR") or "config")
+        a.add_argument("--db", metavar="URL", help="数据库（默认 DATABASE_URL，否则本配置的 SQLite 文件）/ the database")
+        a.add_argument("--lang", choices=["zh", "en"], default="zh")
+        if name == "history":
+            continue
+        a.add_argument("--allow-destructive", action="store_true",
+                       help="允许删除有数据的字段和实体（先备份）/ allow dropping fields and entities that hold data")
+        a.add_argument("--rollback-to", type=int, metavar="N",
+                       help="回退到已应用的第 N 版 / roll back to applied version N")
+        if name == "plan":
+            a.add_argument("--format", choices=["text", "json"], default="text")
+        else:
+            a.add_argument("--yes", action="store_true", help="不再询问，执行“需确认”的项 / carry out items to confirm")
+            a.add_argument("--no-backup", action="store_true", help="不备份 / take no backup")
+            a.add_argument("--backup-dir", metavar="DIR", help="备份目录（默认 var/backups）/ where backups go")
+            a.add_argument("--by", metavar="NAME", help="记录的操作人（默认当前系统用户）/ who applies it")
+            a.add_argument("--note", metavar="TEXT", help="说明，记入版本历史 / a note kept with the version")
     s = sub.add_parser("schema", help="写出 JSON Schema 文件 / write the JSON Schemas")
     s.add_argument("--out", default=SCHEMA_DIR)
     return p
@@ -127,9 +151,17 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lifecycle(args: argparse.Namespace) -> int:
+    """plan / apply / history compare with and change the live database: they need the app's models."""
+    from app.lifecycle.cli import main as lifecycle
+
+    return lifecycle(args.cmd, args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"check": cmd_check, "explain": cmd_explain, "schema": cmd_schema}[args.cmd](args)
+    return {"check": cmd_check, "explain": cmd_explain, "schema": cmd_schema, "plan": cmd_lifecycle,
+            "apply": cmd_lifecycle, "history": cmd_lifecycle}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ EVENT_LABELS = {
     "deadline_extension": Label("期限延长", "Deadline extension"),
     "upload": Label("上传文件", "Upload"), "download": Label("下载文件", "Download"),
     "file_delete": Label("删除文件", "File removed"), "audit_purge": Label("清理审计日志", "Audit purge"),
+    "config_apply": Label("应用配置", "Config applied"),
 }
 OUTCOME_LABELS = {"ok": Label("成功", "OK"), "denied": Label("拒绝", "Denied"), "failed": Label("失败", "Failed")}
 COLUMN_LABELS = {
