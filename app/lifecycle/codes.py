@@ -32,6 +32,7 @@ PLAN_CODES: dict[str, tuple[str, str]] = {
     "E719": ("没有这个配置版本", "no such config version"),
     "E720": ("生产环境不自动修改数据库", "production never changes the schema at start-up"),
     "E721": ("数据库结构与配置不一致", "database differs from the config"),
+    "E722": ("演示数据不适用于本配置", "the demo data does not fit this config"),
     "W730": ("扩大权限", "permissions widened"),
     "W731": ("删除角色", "role removed"),
     "W732": ("删除空字段或空实体", "empty field or entity removed"),
