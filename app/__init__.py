@@ -194,6 +194,9 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
     from app.audit import views as audit_views
 
     audit_views.register(appbuilder, reg)
+    from app.lifecycle import views as config_history
+
+    config_history.register(appbuilder)  # 系统管理 → 配置历史 (grants.system: config_history)
     from app.ui import history
 
     history.install(current_app._get_current_object())
