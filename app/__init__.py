@@ -98,6 +98,8 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
     admin_role = next((r.name for r in spec.roles.values() if r.admin), None)
     if admin_role and not (overrides or {}).get("AUTH_ROLE_ADMIN"):
         app.config["AUTH_ROLE_ADMIN"] = admin_role
+    if spec.site and not (overrides or {}).get("APP_NAME"):
+        app.config["APP_NAME"] = spec.site.title.zh  # entities.yaml site.title: the county's platform
     reg = registry_for(spec)
     app.extensions["jiefen"] = reg
 

@@ -144,7 +144,7 @@ def flask_config(env: Any = None) -> dict[str, Any]:
     env = app_env(env)
     return {
         "APP_ENV": env,
-        "APP_NAME": "解纷 · 阳新县劳动争议多元化解平台",
+        "APP_NAME": "解纷",  # the county's name comes from entities.yaml (site.title), app/__init__.py
         "SECRET_KEY": secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,

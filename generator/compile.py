@@ -75,7 +75,12 @@ def compile_spec(config_dir: str, data: Mapping[str, Any], sources: Mapping[str,
             for i, row in enumerate(rows):
                 reference.append(s.ReferenceRecord(**fc.at(("records", en, i)), entity=en, index=i,
                                                    values=s.frozen_map(row)))
-    return s.AppSpec(config_dir=config_dir, menus=s.frozen_map(menus), enums=s.frozen_map(enums),
+    site = None
+    if ent.get("site"):
+        st = ent["site"]
+        site = s.Site(title=_label(st["title"]), county=_label(st.get("county")),  # type: ignore[arg-type]
+                      office=_label(st.get("office")))
+    return s.AppSpec(config_dir=config_dir, site=site, menus=s.frozen_map(menus), enums=s.frozen_map(enums),
                      entities=s.frozen_map(entities), org_tree=org_tree, roles=s.frozen_map(roles),
                      workflows=s.frozen_map(workflows), calendar=calendar,
                      checklists=s.frozen_map(checklists), targets=s.frozen_map(targets),
@@ -208,4 +213,5 @@ def _checklist(c: _Ctx, name: str, cl: Mapping[str, Any]) -> s.Checklist:
                        items=s.frozen_map(items), rating=rating, validity_months=cl.get("validity_months", 12),
                        reinspect_months=cl.get("reinspect_months", 12),
                        rectification_days=cl.get("rectification_days", 30),
-                       due_soon_days=cl.get("due_soon_days", 30), uploads=uploads)
+                       due_soon_days=cl.get("due_soon_days", 30), uploads=uploads,
+                       pages=s.frozen_map({k: _label(v) for k, v in (cl.get("pages") or {}).items()}))

@@ -215,9 +215,16 @@ ORG_TREE = obj("组织树：数据范围（县、乡镇、站点）按这棵树�
     "allowed_parents": mapping("每种组织类型允许的上级组织类型", ident_list("允许的上级类型")),
 }, ["entity", "parent_field", "type_field", "levels"])
 
+SITE = obj("本县平台的名称（页面标题、报表抬头都从这里取）", {
+    "title": text_pair("系统名称，显示在浏览器标题和页面左上角，例如 {zh: 解纷 · 阳新县劳动争议多元化解平台, en: …}"),
+    "county": text_pair("县名，报表标题用，例如 {zh: 阳新县, en: Yangxin County}"),
+    "office": text_pair("报表的报送单位，例如 {zh: 阳新县劳动争议化解联席会议办公室, en: …}"),
+}, ["title"])
+
 ENTITIES_FILE = obj("实体配置文件 entities.yaml：组织、名册、案件等所有数据表", {
     "$schema": SCHEMA_LINE,
     "version": VERSION,
+    "site": SITE,
     "menus": mapping("菜单分组", MENU, min_properties=1),
     "enums": mapping("选项集", ENUM),
     "org_tree": ORG_TREE,
@@ -443,6 +450,14 @@ CHECKLIST = obj("一份检查清单（例如五有）", {
     "rating": {"type": "array", "description": "评级规则，按顺序匹配", "items": RATING_RULE,
                "minItems": 1},
     "uploads": UPLOADS,
+    "pages": obj("检查清单各页面和菜单的名称；不写时由清单名称生成，例如清单叫“六有”，看板就叫“六有达标看板”", {
+        "board": text_pair("站点看板，缺省为“<清单名>达标看板”"),
+        "coverage": text_pair("建设进度统计，缺省为“<清单名>建设进度”"),
+        "due": text_pair("复查到期提醒，缺省为“复查到期提醒”"),
+        "rectifications": text_pair("待办整改，缺省为“待办整改”"),
+        "new": text_pair("发起检查，缺省为“发起<清单名>检查”"),
+        "accredited": text_pair("“达标”在统计表中的叫法，缺省为“<清单名>达标”"),
+    }),
 }, ["label", "version", "entity", "applies_to", "items", "rating", "actions"])
 
 TARGET = obj("某一层级的建设目标", {

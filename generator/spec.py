@@ -337,6 +337,25 @@ class Uploads(Node):
     max_files_per_request: int = DEFAULT_FILES_PER_REQUEST
 
 
+# Pages of a checklist (app/checklists) and their default names, from the checklist's own label:
+# a county calling it 六有 gets 六有达标看板 without a word of code (checklists.yaml ``pages`` overrides).
+CHECKLIST_PAGES = {
+    "board": ("{zh}达标看板", "{en} board"),
+    "coverage": ("{zh}建设进度", "{en} coverage"),
+    "due": ("复查到期提醒", "Re-inspections due"),
+    "rectifications": ("待办整改", "Open rectifications"),
+    "new": ("发起{zh}检查", "New {en} inspection"),
+    "accredited": ("{zh}达标", "Accredited"),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    title: Label
+    county: Optional[Label] = None
+    office: Optional[Label] = None
+
+
 @dataclass(frozen=True)
 class Checklist(Node):
     name: str
@@ -352,6 +371,14 @@ class Checklist(Node):
     rectification_days: int = 30
     due_soon_days: int = 30
     uploads: Optional[Uploads] = None  # None: the defaults of ``Uploads``
+    pages: Mapping[str, Label] = _field(default_factory=lambda: frozen_map({}))
+
+    def page_label(self, page: str) -> Label:
+        """The name of one of the checklist's pages: ``pages`` in checklists.yaml, else from its label."""
+        if page in self.pages:
+            return self.pages[page]
+        zh, en = CHECKLIST_PAGES[page]
+        return Label(zh.format(zh=self.label.zh), en.format(en=self.label.en))
 
     @property
     def upload_limits(self) -> Uploads:
@@ -398,6 +425,15 @@ class AppSpec:
     targets: Mapping[str, Target]
     reference: tuple[ReferenceRecord, ...]
     sources: Mapping[str, SourceMap]
+    site: Optional[Site] = None
+
+    @property
+    def title(self) -> Label:
+        return self.site.title if self.site else Label("解纷", "Jiefen")
+
+    def tracked_checklist(self) -> Optional[Checklist]:
+        """The checklist the tracker pages (app/checklists) follow: the first one over the org tree."""
+        return next((c for c in self.checklists.values() if c.entity == self.org_tree.entity), None)
 
     def key_at(self, node: Node, *sub: Any) -> Source:
         """Where the key ``node.path + sub`` sits in ``node``'s file."""
