@@ -79,7 +79,8 @@ def compile_spec(config_dir: str, data: Mapping[str, Any], sources: Mapping[str,
     if ent.get("site"):
         st = ent["site"]
         site = s.Site(title=_label(st["title"]), county=_label(st.get("county")),  # type: ignore[arg-type]
-                      office=_label(st.get("office")))
+                      office=_label(st.get("office")),
+                      townships=tuple(_label(t) for t in st.get("townships") or ()))  # type: ignore[misc]
     return s.AppSpec(config_dir=config_dir, site=site, menus=s.frozen_map(menus), enums=s.frozen_map(enums),
                      entities=s.frozen_map(entities), org_tree=org_tree, roles=s.frozen_map(roles),
                      workflows=s.frozen_map(workflows), calendar=calendar,

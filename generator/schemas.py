@@ -219,6 +219,8 @@ SITE = obj("本县平台的名称（页面标题、报表抬头都从这里取�
     "title": text_pair("系统名称，显示在浏览器标题和页面左上角，例如 {zh: 解纷 · 阳新县劳动争议多元化解平台, en: …}"),
     "county": text_pair("县名，报表标题用，例如 {zh: 阳新县, en: Yangxin County}"),
     "office": text_pair("报表的报送单位，例如 {zh: 阳新县劳动争议化解联席会议办公室, en: …}"),
+    "townships": {"type": "array", "description": "本县的乡镇（街道）名称，演示数据按此命名",
+                  "items": text_pair("乡镇名称，例如 {zh: 清泉镇, en: Qingquan}")},
 }, ["title"])
 
 ENTITIES_FILE = obj("实体配置文件 entities.yaml：组织、名册、案件等所有数据表", {

@@ -354,6 +354,7 @@ class Site:
     title: Label
     county: Optional[Label] = None
     office: Optional[Label] = None
+    townships: tuple[Label, ...] = ()
 
 
 @dataclass(frozen=True)

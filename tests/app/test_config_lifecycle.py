@@ -298,3 +298,18 @@ def test_an_unreachable_database_and_a_broken_config_are_one_coded_line(tmp_path
     edit(cfg, "=== roles.yaml\n---\n    scope: own\n+++\n    scope：own\n")
     code, out = run("apply", str(cfg), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--yes")
     assert code == 1 and out.startswith("E716 配置有错误") and "E109" in out
+
+
+def test_every_plan_code_is_documented_in_the_guide() -> None:
+    import re
+
+    from app.lifecycle.codes import PLAN_CODES
+    from tests.app.conftest import ROOT
+
+    text = (ROOT / "docs" / "config-guide.md").read_text("utf-8")
+    start = text.index("## 修改运行中的系统")
+    chapter = text[start:text.index("\n## ", start + 10)]
+    missing = [c for c, (zh, _en) in PLAN_CODES.items() if not re.search(rf"^### {c} {re.escape(zh)}$", chapter, re.M)]
+    assert missing == []
+    for word in ("renamed_from", "moved_to", "--allow-destructive", "--rollback-to", "config_history", "创建账号"):
+        assert word in chapter
