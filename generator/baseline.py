@@ -45,7 +45,7 @@ def normalise_url(url: str) -> str:
 
 def default_sqlite_path(config_dir: Optional[str] = None) -> Path:
     """``var/jiefen.db`` for the shipped ``config/``; ``var/<directory name>.db`` for any other
-    config directory (``CONFIG_DIR=examples/xishui`` → ``var/xishui.db``), so two counties on one
+    config directory (``CONFIG_DIR=examples/<county>`` → ``var/<county>.db``), so two counties on one
     checkout never share a database by accident."""
     if not config_dir or Path(config_dir).resolve() == (ROOT / "config").resolve():
         return ROOT / "var" / "jiefen.db"
