@@ -313,3 +313,34 @@ def test_every_plan_code_is_documented_in_the_guide() -> None:
     assert missing == []
     for word in ("renamed_from", "moved_to", "--allow-destructive", "--rollback-to", "config_history", "创建账号"):
         assert word in chapter
+
+
+def test_a_role_renamed_keeps_its_accounts_and_a_removed_one_asks(live: tuple[Path, str]) -> None:
+    cfg, url = live
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO ab_user (first_name, last_name, username, email, active) "
+                             "VALUES ('调解', '员', 'med1', 'med1@example.invalid', :a)"), {"a": True})
+        conn.execute(sa.text("INSERT INTO ab_user_role (user_id, role_id) SELECT u.id, r.id FROM ab_user u, ab_role r "
+                             "WHERE u.username = 'med1' AND r.name = 'mediator'"))
+    engine.dispose()
+    rename = ("=== roles.yaml\n---\n  mediator:\n    label: {zh: 调解员, en: Mediator}\n+++\n"
+              "  case_mediator:\n    renamed_from: mediator\n    label: {zh: 调解员, en: Mediator}\n"
+              "---\n    can_assign: [station_head, mediator]\n+++\n    can_assign: [station_head, case_mediator]\n"
+              "---\n    can_assign: [mediator]\n+++\n    can_assign: [case_mediator]\n"
+              "=== workflows.yaml\n---\nowners: [mediator]\n+++\nowners: [case_mediator]\n"
+              "---\n        roles: [mediator, station_head]\n+++\n        roles: [case_mediator, station_head]\n"
+              "---\n        roles: [mediator]\n+++\n        roles: [case_mediator]\n")
+    without = rename.replace("    renamed_from: mediator\n", "")
+    edit(cfg, without)
+    code, out = run("plan", str(cfg), "--db", url)
+    assert code == 0 and "[需确认] W731 角色 mediator 已从 roles.yaml 删除：1 个账号将失去它的全部权限" in out, out
+    assert "renamed_from: mediator" in out
+    shutil.rmtree(cfg)
+    shutil.copytree(MINIMAL, cfg)
+    edit(cfg, rename)
+    code, out = run("plan", str(cfg), "--db", url)
+    assert code == 0 and "[安全] 角色改名 mediator → 调解员（case_mediator）：1 个账号保留该角色" in out, out
+    assert run("apply", str(cfg), "--db", url, "--no-backup")[0] == 0
+    assert query(url, "SELECT r.name FROM ab_user_role ur JOIN ab_role r ON r.id = ur.role_id "
+                      "JOIN ab_user u ON u.id = ur.user_id WHERE u.username = 'med1'") == [("case_mediator",)]
