@@ -414,7 +414,7 @@ def _schema(p: Plan, t: Target, conn: Connection, refused_tables: set[str]) -> N
         kept.append(r)
     p.sync = schema_sync.SyncPlan(additive=sp.additive, refused=tuple(kept))
     for o in sp.additive:
-        zh, en, rows = _describe(conn, o)
+        zh, en, rows = _describe(conn, o, t.spec)
         ent = t.spec.entities.get(_entity_of(getattr(o, "table_name", "") or ""))
         src = None
         if ent is not None and isinstance(o, ops.AddColumnOp):
@@ -469,10 +469,12 @@ def _entities_key(t: Target) -> Optional[Source]:
     return smap.key(("entities",)) if smap else None
 
 
-def _describe(conn: Connection, o: Any) -> tuple[str, str, Optional[int]]:
+def _describe(conn: Connection, o: Any, spec: Optional[AppSpec] = None) -> tuple[str, str, Optional[int]]:
     table = getattr(o, "table_name", "") or ""
     ent = _entity_of(table)
     if isinstance(o, ops.CreateTableOp):
+        if spec is not None and ent not in spec.entities:
+            return f"新建系统表 {table}", f"new system table {table}", None
         return f"新增实体 {ent}（新建表 {table}）", f"new entity {ent} (table {table})", None
     if isinstance(o, ops.AddColumnOp):
         n = _count(conn, table)

@@ -344,3 +344,20 @@ def test_a_role_renamed_keeps_its_accounts_and_a_removed_one_asks(live: tuple[Pa
     assert run("apply", str(cfg), "--db", url, "--no-backup")[0] == 0
     assert query(url, "SELECT r.name FROM ab_user_role ur JOIN ab_role r ON r.id = ur.role_id "
                       "JOIN ab_user u ON u.id = ur.user_id WHERE u.username = 'med1'") == [("case_mediator",)]
+
+
+def test_a_new_role_widens_permissions_and_warns_of_demo_logins(live: tuple[Path, str]) -> None:
+    cfg, url = live
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # the demo's marker organisation: this database holds the demo
+        conn.execute(sa.text("INSERT INTO jf_org (code, name, org_type, version, created_on, changed_on) "
+                             "VALUES ('YX-DEMO', '演示', 'county_centre', 1, :t, :t)"), {"t": dt.datetime(2026, 5, 1)})
+    engine.dispose()
+    edit(cfg, "=== roles.yaml\n---\n  mediator:\n    label: {zh: 调解员, en: Mediator}\n+++\n"
+              "  supervisor:\n    label: {zh: 区域督导, en: Regional supervisor}\n    scope: county\n"
+              "    grants:\n      entities:\n        dispute_case: [read, export]\n"
+              "  mediator:\n    label: {zh: 调解员, en: Mediator}\n")
+    code, out = run("plan", str(cfg), "--db", url)
+    assert code == 0, out
+    assert "[需确认] W730 区域督导（supervisor） 新增角色，授予：查看 案件、导出 案件" in out
+    assert "[需确认] W735 数据库中有演示数据：flask setup 会为新角色 supervisor 各创建演示账号" in out
