@@ -510,7 +510,13 @@ def _fab_permissions(conn: Connection) -> dict[str, set[tuple[str, str]]]:
 
 def _grant_words(spec: Optional[AppSpec], perms: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
     zh, en = [], []
-    for perm, view in sorted(perms):
+    order = list(ACTIONS)
+
+    def key(p: tuple[str, str]) -> tuple[str, int]:
+        action = p[0][len("can_"):]
+        return (p[1], order.index(action) if action in order else len(order))
+
+    for perm, view in sorted(perms, key=key):
         action = perm[len("can_"):] if perm.startswith("can_") else None
         ent = spec.entities.get(view) if spec else None
         if action in ACTIONS and ent is not None:
