@@ -319,10 +319,10 @@ def test_a_role_renamed_keeps_its_accounts_and_a_removed_one_asks(live: tuple[Pa
     cfg, url = live
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO ab_user (first_name, last_name, username, email, active) "
-                             "VALUES ('调解', '员', 'med1', 'med1@example.invalid', :a)"), {"a": True})
-        conn.execute(sa.text("INSERT INTO ab_user_role (user_id, role_id) SELECT u.id, r.id FROM ab_user u, ab_role r "
-                             "WHERE u.username = 'med1' AND r.name = 'mediator'"))
+        conn.execute(sa.text("INSERT INTO ab_user (id, first_name, last_name, username, email, active) "
+                             "VALUES (900, '调解', '员', 'med1', 'med1@example.invalid', :a)"), {"a": True})
+        conn.execute(sa.text("INSERT INTO ab_user_role (id, user_id, role_id) SELECT 900, u.id, r.id FROM ab_user u, "
+                             "ab_role r WHERE u.username = 'med1' AND r.name = 'mediator'"))
     engine.dispose()
     rename = ("=== roles.yaml\n---\n  mediator:\n    label: {zh: 调解员, en: Mediator}\n+++\n"
               "  case_mediator:\n    renamed_from: mediator\n    label: {zh: 调解员, en: Mediator}\n"
@@ -350,8 +350,8 @@ def test_a_new_role_widens_permissions_and_warns_of_demo_logins(live: tuple[Path
     cfg, url = live
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # the demo's marker organisation: this database holds the demo
-        conn.execute(sa.text("INSERT INTO jf_org (code, name, org_type, version, created_on, changed_on) "
-                             "VALUES ('YX-DEMO', '演示', 'county_centre', 1, :t, :t)"), {"t": dt.datetime(2026, 5, 1)})
+        conn.execute(sa.text("INSERT INTO jf_org (id, code, name, org_type, version, created_on, changed_on) "
+                             "VALUES (3, 'YX-DEMO', '演示', 'county_centre', 1, :t, :t)"), {"t": dt.datetime(2026, 5, 1)})
     engine.dispose()
     edit(cfg, "=== roles.yaml\n---\n  mediator:\n    label: {zh: 调解员, en: Mediator}\n+++\n"
               "  supervisor:\n    label: {zh: 区域督导, en: Regional supervisor}\n    scope: county\n"
