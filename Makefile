@@ -9,11 +9,17 @@ STAMP  := $(VENV)/.installed
 
 # Extra arguments for pytest, e.g.  make test PYTEST_ARGS='-k calendar -x'
 PYTEST_ARGS ?=
+# The county's config: CONFIG_DIR=examples/xishui make run serves the second county from the same code
+# (its SQLite file is then var/xishui.db unless DATABASE_URL says otherwise).
+CONFIG_DIR ?= config
+export CONFIG_DIR
+# Extra arguments for apply, e.g.  make apply APPLY_ARGS='--yes --allow-destructive'
+APPLY_ARGS ?=
 # Prerequisites of `test`. browser-deps makes sure Debian's chromium and CJK
 # fonts are present for the browser tests (it only warns when it can't).
 TEST_DEPS ?= venv browser-deps
 
-.PHONY: venv check test browser-deps run serve bench clean
+.PHONY: venv check plan apply test browser-deps run serve bench clean
 
 venv: $(STAMP)
 
@@ -26,7 +32,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $@
 
 check: venv
-	$(BIN)/python -m generator check config
+	$(BIN)/python -m generator check $(CONFIG_DIR)
+
+# What applying the config would change in the live database (nothing is changed).
+plan: venv
+	$(BIN)/python -m generator plan $(CONFIG_DIR)
+
+# Back up, apply the plan in one transaction, record the version (docs/config-guide.md, 修改运行中的系统).
+apply: venv
+	$(BIN)/python -m generator apply $(CONFIG_DIR) $(APPLY_ARGS)
 
 test: $(TEST_DEPS)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -35,7 +49,7 @@ browser-deps:
 	@bash scripts/install-browser.sh
 
 run: venv
-	$(BIN)/python -m generator check config
+	$(BIN)/python -m generator check $(CONFIG_DIR)
 	$(BIN)/flask --app app setup
 	$(BIN)/flask --app app run --host 127.0.0.1 --port $${PORT:-5000}
 

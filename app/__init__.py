@@ -54,19 +54,31 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
 
-class ConfigInvalid(RuntimeError):
-    """The YAML config has errors; the message lists them with file:line:col."""
+from app.lifecycle.codes import Refused  # noqa: E402  (click only: cheap)
 
 
-class ProductionRefused(RuntimeError):
-    """APP_ENV=production with an unsafe setting; the message lists each one."""
+class ConfigInvalid(Refused):
+    """The YAML config has errors: one coded line (E716), then each error with file:line:col."""
+
+    def __init__(self, lines: tuple[str, ...]) -> None:
+        super().__init__("E716", "配置有错误，系统未启动：先按 python -m generator check 的提示修改",
+                         "the config has errors; fix what python -m generator check reports", lines)
+
+
+class ProductionRefused(Refused):
+    """APP_ENV=production with an unsafe setting; the message lists each one (``flask`` prints it, no traceback)."""
+
+    def __init__(self, message: str) -> None:
+        import click
+
+        click.ClickException.__init__(self, message)
+        self.code, self.zh, self.en, self.details = "", message, "", ()
 
 
 def compile_config(config_dir: str) -> AppSpec:
     result = load_cached(config_dir)  # the compile, or its cached clean result
     if not result.ok or result.spec is None:
-        lines = [e.render() for e in result.errors if not e.is_warning]
-        raise ConfigInvalid("配置有错误，系统未启动 / the config has errors:\n" + "\n".join(lines))
+        raise ConfigInvalid(tuple(e.render() for e in result.errors if not e.is_warning))
     return result.spec
 
 
@@ -86,6 +98,8 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
     admin_role = next((r.name for r in spec.roles.values() if r.admin), None)
     if admin_role and not (overrides or {}).get("AUTH_ROLE_ADMIN"):
         app.config["AUTH_ROLE_ADMIN"] = admin_role
+    if spec.site and not (overrides or {}).get("APP_NAME"):
+        app.config["APP_NAME"] = spec.site.title.zh  # entities.yaml site.title: the county's platform
     reg = registry_for(spec)
     app.extensions["jiefen"] = reg
 
@@ -98,8 +112,17 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
         appbuilder = AppBuilder(indexview=JiefenIndexView, update_perms=bool(app.config.get("FAB_UPDATE_PERMS")))
         appbuilder.init_app(app, db.session)
         appbuilder.sm.create_db()
-        if app.config.get("SCHEMA_SYNC", True):
-            reg.sync_schema(db.engine)
+        if app.config.get("SCHEMA_SYNC", True) and app.config.get("APP_ENV") == "production" and _maintenance_command():
+            pass  # `flask setup` decides itself (a new database only); check-deploy only reports
+        elif app.config.get("SCHEMA_SYNC", True):
+            if app.config.get("APP_ENV") == "production":
+                # Unsafe settings are named first (they need no schema); then the schema must match.
+                early = settings.production_problems(app.config, False)
+                if early and not _checking_deploy() and not app.config.get("JIEFEN_MAINTENANCE"):
+                    raise ProductionRefused("生产环境拒绝启动 / refusing to start in production:\n- " + "\n- ".join(early))
+                reg.require_schema(db.engine)  # production never changes the schema at start-up (E720)
+            else:
+                reg.sync_schema(db.engine)
         stamps.install(db.session)
         from app.access.install import install as install_boundary
 
@@ -110,7 +133,7 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
         file_service.install(db.session)  # files are written with their record's flush (app/files)
         _register(appbuilder, spec, reg)
         refusals = settings.production_problems(app.config, reg.has_demo_accounts(db.session))
-        if refusals and not _checking_deploy():
+        if refusals and not _checking_deploy() and not app.config.get("JIEFEN_MAINTENANCE"):
             raise ProductionRefused("生产环境拒绝启动 / refusing to start in production:\n- " + "\n- ".join(refusals))
     from app.ui import jinja_i18n
     from app.ui.navbar import navbar_menu
@@ -134,6 +157,15 @@ def _create_app(overrides: Optional[dict[str, Any]], spec: Optional[AppSpec]) ->
 
     register_cli(app)
     return app
+
+
+def _maintenance_command() -> bool:
+    """``flask setup`` / ``check-deploy``: they load the app to do (or report) what a start must not."""
+    import os
+    import sys
+
+    return os.path.basename(sys.argv[0]) in ("flask", "flask.exe", "__main__.py") and \
+        any(a in ("setup", "check-deploy") for a in sys.argv[1:])
 
 
 def _checking_deploy() -> bool:
@@ -164,6 +196,9 @@ def _register(appbuilder: AppBuilder, spec: AppSpec, reg: Registry) -> None:
     from app.audit import views as audit_views
 
     audit_views.register(appbuilder, reg)
+    from app.lifecycle import views as config_history
+
+    config_history.register(appbuilder)  # 系统管理 → 配置历史 (grants.system: config_history)
     from app.ui import history
 
     history.install(current_app._get_current_object())

@@ -156,7 +156,12 @@ def setup_command(demo: Any) -> None:
     if production and demo:
         demo_wanted(demo, production, False, False)  # refuses before anything is written
     compile_bytecode()
-    plan = reg.sync_schema(session.get_bind(), force=True)  # the full comparison, every deploy
+    if production and _has_tables(session.get_bind()):
+        # Production changes an existing schema only through plan/apply (backup, history): E720.
+        reg.require_schema(session.get_bind())
+        plan = None
+    else:
+        plan = reg.sync_schema(session.get_bind(), force=True)  # the full comparison, every deploy
     if plan is not None and not plan.empty:
         click.echo(f"数据库结构已更新 / schema changes applied: {len(plan.additive)}")
     appbuilder.add_permissions(update_perms=True)
@@ -171,13 +176,37 @@ def setup_command(demo: Any) -> None:
     click.echo(f"参考数据 / reference data: {ref}")
     has_users = session.execute(select(func.count()).select_from(appbuilder.sm.user_model)).scalar_one() > 0
     if demo_wanted(demo, production, reg.has_demo_accounts(session), has_users):
-        summary = load_demo(session, reg.spec, reg.models)
+        try:
+            summary = load_demo(session, reg.spec, reg.models)
+        except Exception as exc:  # noqa: BLE001 - the demo county is written for the shipped entities
+            session.rollback()
+            from app.lifecycle.codes import Refused
+
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise Refused("E722", f"演示数据不适用于本配置，未加载（{type(exc).__name__}: {reason}）；"
+                                  "数据库结构、角色和参考数据已就绪，可用 setup --no-demo 跳过演示数据",
+                          "the demo data does not fit this config and was not loaded; use setup --no-demo") from None
         session.commit()
         click.echo(f"演示数据 / demo data: {summary}")
         accounts = demo_accounts(reg.spec, session, reg.models)
+        existing = {u.username for u in session.execute(select(appbuilder.sm.user_model)).scalars()}
         create_accounts(appbuilder.sm, session, accounts, settings.demo_password(), reg.user_org)
         session.commit()
         click.echo(f"演示账号 / demo accounts: {len(accounts)}（flask --app app demo-accounts 查看）")
+        added = [a for a in accounts if a.username not in existing]
+        if existing and added:  # a role new in roles.yaml got demo logins: say so, never quietly
+            from app.lifecycle.codes import line
+
+            click.echo(line("W735", "已为新角色创建演示账号（密码为公开的演示密码），正式使用的数据库请删除它们："
+                                    + "、".join(f"{a.username}（{a.role}）" for a in added),
+                            "demo logins with the public password were created for new roles"))
+
+
+def _has_tables(engine: Any) -> bool:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return any(n.startswith("jf_") for n in sa.inspect(conn).get_table_names())
 
 
 @click.command("demo-accounts")

@@ -33,6 +33,7 @@ class Registry:
     workflow: Any = None  # app.workflow.tables.WorkflowTables (None when no workflow drives dispute_case)
     checklist_versions: Any = None  # app.checklists.definitions: jf_checklist_version
     file_table: Any = None  # app.files.tables: jf_file (stored files)
+    config_versions: Any = None  # app.lifecycle.history: jf_config_version (applied configs)
 
     @property
     def metadata(self) -> MetaData:
@@ -49,14 +50,52 @@ class Registry:
         current = schema_state.fingerprint(self.metadata, engine)
         if not force and schema_state.stored(engine) == current:
             return None
-        from .schema_sync import sync  # imports Alembic (~0.07 s): only when a comparison runs
+        from .lifecycle.codes import Refused
+        from .schema_sync import SchemaRefused, sync  # imports Alembic (~0.07 s): only when a comparison runs
 
-        plan = sync(engine, self.metadata)
+        try:
+            plan = sync(engine, self.metadata)
+        except SchemaRefused as exc:
+            raise Refused("E721", f"数据库结构与配置不一致，有 {len(exc.plan.refused)} 处不能自动同步，未做任何修改："
+                                  "先运行 python -m generator plan 查看，再用 python -m generator apply 处理",
+                          "the database differs from the config in ways start-up does not change: run "
+                          "python -m generator plan, then apply",
+                          tuple(f"  [{r.kind}] {r.zh}" for r in exc.plan.refused)) from None
         from app.audit.log import ensure_append_only
 
         ensure_append_only(engine)  # PostgreSQL: triggers refuse UPDATE/DELETE of jf_audit_log
         schema_state.remember(engine, current)
         return plan
+
+    def require_schema(self, engine: Engine) -> None:
+        """Production start-up: the schema must already match the config; never change it (E720).
+
+        A matching fingerprint is enough; otherwise the sync is planned read-only and any change at
+        all (or a database without tables) refuses the start with one coded line."""
+        from . import schema_state
+        from .lifecycle.codes import Refused
+
+        current = schema_state.fingerprint(self.metadata, engine)
+        if schema_state.stored(engine) == current:
+            return
+        import sqlalchemy as sa
+
+        from .schema_sync import plan
+
+        with engine.connect() as conn:
+            live = set(sa.inspect(conn).get_table_names())
+            fresh = not any(n.startswith("jf_") for n in live)
+            pending = None if fresh else plan(conn, self.metadata)
+        if fresh:
+            raise Refused("E720", "数据库尚未建立，生产环境启动时不自动建表：先运行 python -m generator apply（或 flask --app app setup）",
+                          "no tables yet and production never creates them at start-up: run python -m generator apply")
+        if pending is not None and not pending.empty:
+            n = len(pending.additive) + len(pending.refused)
+            raise Refused("E720", f"数据库结构与配置不一致（{n} 处），生产环境启动时不自动修改数据库："
+                                  "先运行 python -m generator plan 查看，再运行 python -m generator apply",
+                          f"the database differs from the config ({n} changes) and production never changes it at "
+                          "start-up: run python -m generator plan, then apply")
+        schema_state.remember(engine, current)
 
     def hooks(self, presenter: Any = None) -> Hooks:
         from app.access.validation import marshmallow_validator, wtforms_validators
@@ -110,7 +149,9 @@ def registry_for(spec: AppSpec) -> Registry:
         wf_tables = build_workflow_tables(Base, models[wf_entity]) if wf_entity in models else None
         from .files.tables import build_file_table
 
+        from .lifecycle.history import build_config_version_table
+
         reg = Registry(spec, Base, models, user_org, build_audit_log(Base), build_security_tables(Base),
-                       wf_tables, build_version_table(Base), build_file_table(Base))
+                       wf_tables, build_version_table(Base), build_file_table(Base), build_config_version_table(Base))
         _CACHE[key] = reg
     return reg

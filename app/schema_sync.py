@@ -207,6 +207,9 @@ def _transaction(conn: Connection, lock: bool = False) -> Iterator[None]:
         trans.commit()
 
 
+transaction = _transaction  # app/lifecycle runs plan and apply under the same lock
+
+
 def _create_missing_targets(conn: Connection, tables: list[sa.Table], live: set[str]) -> None:
     """PostgreSQL needs FK targets to exist; ``created_by_id`` points at FAB's ``ab_user``, created later by FAB."""
     for target in {fk.column.table for t in tables for fk in t.foreign_keys}:

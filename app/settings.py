@@ -49,12 +49,12 @@ DEFAULT_DEMO_PASSWORD = "Demo@2026"
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url.startswith("postgres://"):  # the old Heroku-style scheme SQLAlchemy no longer accepts
-        url = "postgresql+psycopg://" + url[len("postgres://"):]
-    elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url or f"sqlite:///{VAR / 'jiefen.db'}"
+    """DATABASE_URL (``postgres://``/``postgresql://`` made psycopg 3's), else the config's SQLite file:
+    ``var/jiefen.db`` for ``config/``, ``var/<name>.db`` for another CONFIG_DIR (generator/baseline.py,
+    which ``generator check/plan/apply`` use too)."""
+    from generator.baseline import default_database_url
+
+    return default_database_url(os.environ.get("CONFIG_DIR") or str(ROOT / "config"))
 
 
 def checkout_secret(folder: Path) -> str:
@@ -144,7 +144,7 @@ def flask_config(env: Any = None) -> dict[str, Any]:
     env = app_env(env)
     return {
         "APP_ENV": env,
-        "APP_NAME": "解纷 · 阳新县劳动争议多元化解平台",
+        "APP_NAME": "解纷",  # the county's name comes from entities.yaml (site.title), app/__init__.py
         "SECRET_KEY": secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,

@@ -21,7 +21,7 @@ class _Ctx:
 
 
 def _label(d: Mapping[str, str] | None) -> s.Label | None:
-    return s.Label(d["zh"], d["en"]) if d else None
+    return s.Label(d["zh"], d["en"]) if d else None  # type: ignore[index]
 
 
 def _tuple(v: Any) -> tuple[Any, ...]:
@@ -37,7 +37,9 @@ def compile_spec(config_dir: str, data: Mapping[str, Any], sources: Mapping[str,
     menus = {n: s.Menu(**ec.at(("menus", n)), name=n, label=_label(m["label"]), order=m.get("order", 0),
                        icon=m.get("icon")) for n, m in ent["menus"].items()}
     enums = {n: s.Enum(**ec.at(("enums", n)), name=n, label=_label(e["label"]),
-                       values=s.frozen_map({k: _label(v) for k, v in e["values"].items()}))
+                       values=s.frozen_map({k: _label(v) for k, v in e["values"].items()}),
+                       renamed=s.frozen_map({k: v["renamed_from"] for k, v in e["values"].items()
+                                             if v.get("renamed_from")}))
              for n, e in (ent.get("enums") or {}).items()}
     entities = {n: _entity(ec, n, e) for n, e in ent["entities"].items()}
     t = ent["org_tree"]
@@ -73,7 +75,13 @@ def compile_spec(config_dir: str, data: Mapping[str, Any], sources: Mapping[str,
             for i, row in enumerate(rows):
                 reference.append(s.ReferenceRecord(**fc.at(("records", en, i)), entity=en, index=i,
                                                    values=s.frozen_map(row)))
-    return s.AppSpec(config_dir=config_dir, menus=s.frozen_map(menus), enums=s.frozen_map(enums),
+    site = None
+    if ent.get("site"):
+        st = ent["site"]
+        site = s.Site(title=_label(st["title"]), county=_label(st.get("county")),  # type: ignore[arg-type]
+                      office=_label(st.get("office")),
+                      townships=tuple(_label(t) for t in st.get("townships") or ()))  # type: ignore[misc]
+    return s.AppSpec(config_dir=config_dir, site=site, menus=s.frozen_map(menus), enums=s.frozen_map(enums),
                      entities=s.frozen_map(entities), org_tree=org_tree, roles=s.frozen_map(roles),
                      workflows=s.frozen_map(workflows), calendar=calendar,
                      checklists=s.frozen_map(checklists), targets=s.frozen_map(targets),
@@ -99,7 +107,8 @@ def _entity(c: _Ctx, name: str, e: Mapping[str, Any]) -> s.Entity:
             on_delete=f.get("on_delete"), pii=f.get("pii"), default=f.get("default"),
             help=_label(f.get("help")), readonly=f.get("readonly", False),
             writers=tuple(f["writers"]) if "writers" in f else None, process=f.get("process"),
-            accept=_tuple(f.get("accept")), max_size_mb=f.get("max_size_mb"), max_files=f.get("max_files"))
+            accept=_tuple(f.get("accept")), max_size_mb=f.get("max_size_mb"), max_files=f.get("max_files"),
+            renamed_from=f.get("renamed_from"))
     scope = None
     if "scope" in e:
         sc = e["scope"]
@@ -111,7 +120,8 @@ def _entity(c: _Ctx, name: str, e: Mapping[str, Any]) -> s.Entity:
         display=e.get("display"), reference=e.get("reference", False), list=_tuple(e.get("list")),
         api_list=_tuple(e.get("api_list")),
         search=_tuple(e.get("search")), filters=_tuple(e.get("filters")), order_by=e.get("order_by"),
-        unique_together=tuple(tuple(u) for u in e.get("unique_together", ())))
+        unique_together=tuple(tuple(u) for u in e.get("unique_together", ())),
+        renamed_from=e.get("renamed_from"))
 
 
 def _role(c: _Ctx, name: str, r: Mapping[str, Any]) -> s.Role:
@@ -121,14 +131,16 @@ def _role(c: _Ctx, name: str, r: Mapping[str, Any]) -> s.Role:
                   transitions=_tuple(g.get("transitions")), checklists=_tuple(g.get("checklists")),
                   reveal=_tuple(g.get("reveal")), description=_label(r.get("description")),
                   admin=r.get("admin", False), org_types=_tuple(r.get("org_types")),
-                  can_assign=_tuple(r.get("can_assign")), system=_tuple(g.get("system")))
+                  can_assign=_tuple(r.get("can_assign")), system=_tuple(g.get("system")),
+                  renamed_from=r.get("renamed_from"))
 
 
 def _workflow(c: _Ctx, name: str, w: Mapping[str, Any]) -> s.Workflow:
     base: Path = ("workflows", name)
     states = {n: s.State(**c.at(base + ("states", n)), name=n, label=_label(st["label"]), kind=st["kind"],
                          level=st.get("level"), owners=_tuple(st.get("owners")),
-                         editable=_tuple(st.get("editable")), final=st.get("final", False))
+                         editable=_tuple(st.get("editable")), final=st.get("final", False),
+                         renamed_from=st.get("renamed_from"))
               for n, st in w["states"].items()}
     deadlines = {}
     for n, d in (w.get("deadlines") or {}).items():
@@ -166,7 +178,7 @@ def _workflow(c: _Ctx, name: str, w: Mapping[str, Any]) -> s.Workflow:
                       deadlines=s.frozen_map(deadlines),
                       attachments=s.Attachments(**c.at(base + ("attachments",)), entity=att["entity"],
                                                 parent_field=att["parent_field"], type_field=att["type_field"])
-                      if att else None)
+                      if att else None, moved_to=s.frozen_map(dict(w.get("moved_to") or {})))
 
 
 def _checklist(c: _Ctx, name: str, cl: Mapping[str, Any]) -> s.Checklist:
@@ -202,4 +214,5 @@ def _checklist(c: _Ctx, name: str, cl: Mapping[str, Any]) -> s.Checklist:
                        items=s.frozen_map(items), rating=rating, validity_months=cl.get("validity_months", 12),
                        reinspect_months=cl.get("reinspect_months", 12),
                        rectification_days=cl.get("rectification_days", 30),
-                       due_soon_days=cl.get("due_soon_days", 30), uploads=uploads)
+                       due_soon_days=cl.get("due_soon_days", 30), uploads=uploads,
+                       pages=s.frozen_map({k: _label(v) for k, v in (cl.get("pages") or {}).items()}))

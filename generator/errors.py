@@ -66,6 +66,28 @@ CODES: dict[str, Code] = {
                  "未加引号的 '{text}' 被 YAML 读成了 {value!r}",
                  "the unquoted text '{text}' was read by YAML as {value!r}",
                  "如果要保留原样，请加引号：'{text}'", "quote it to keep it as written: '{text}'"),
+    "E109": Code("全角标点", "full-width punctuation",
+                 "第 {line} 行第 {col} 列的全角“{char}”被当成了文字，YAML 只认半角的“{ascii}”",
+                 "the full-width '{char}' on line {line}, column {col} is read as text; YAML only knows the "
+                 "half-width '{ascii}'",
+                 "把“{char}”改成半角的“{ascii}”{after}（中文输入法下按 Shift+空格 或切到英文标点）",
+                 "replace '{char}' with the half-width '{ascii}'{after_en} (switch the input method to ASCII "
+                 "punctuation)"),
+    "E110": Code("花括号中的文字含逗号", "comma in text inside braces",
+                 "花括号 {{…}} 中未加引号的文字 '{text}' 含有逗号，被拆成了键 '{key}'",
+                 "the unquoted text '{text}' inside braces {{…}} contains a comma and was split into a key "
+                 "'{key}'",
+                 "给整段文字加引号：{name}: '{text}'（或改用全角逗号“，”）",
+                 "quote the whole text: {name}: '{text}' (or use the full-width comma '，')"),
+    "E111": Code("未加引号的特殊符号", "unquoted special character",
+                 "文字 '{text}' 以 '{char}' 开头，YAML 把它当成了{meaning}",
+                 "the text '{text}' starts with '{char}', which YAML reads as {meaning_en}",
+                 "以 * & ! 开头的文字必须加引号：'{text}'",
+                 "text starting with * & ! must be quoted: '{text}'"),
+    "E112": Code("缩进不一致", "indentation slip",
+                 "第 {line} 行的缩进与{where}不一致：{reason}",
+                 "line {line} is indented inconsistently with {where_en}: {reason_en}",
+                 "{fix}", "{fix_en}"),
     # ---- E2xx: schema
     "E201": Code("类型错误", "wrong type",
                  "应为{expected}，实际是{actual}", "should be {expected_en}, got {actual_en}",
@@ -153,6 +175,27 @@ CODES: dict[str, Code] = {
                  "'{name}' 不是已定义的流程（workflows.yaml）或检查清单（checklists.yaml）",
                  "'{name}' is not a workflow (workflows.yaml) or checklist (checklists.yaml)",
                  "检查拼写{suggest}", "fix the spelling{suggest_en}"),
+    "E330": Code("检查清单改了内容但没有升版本", "checklist changed without a new version",
+                 "检查清单 '{checklist}' 的检查项或评级规则与已使用的版本 {version} 不同（{changes}），但 version 仍为 {version}",
+                 "checklist '{checklist}' differs from its version {version} already in use ({changes_en}) "
+                 "but still says version {version}",
+                 "把 version 改为 {next}：历史检查保留原标准，新检查按新标准；只改 label、requirement 文字不需要升版本",
+                 "set version: {next} so past inspections keep their standard; wording-only changes (label, "
+                 "requirement) need no new version"),
+    "E331": Code("细项代码重复", "duplicate sub-item code",
+                 "检查清单 '{checklist}' 中细项代码 '{name}' 重复：检查大项 '{item}' 和 '{other}' 都有",
+                 "sub-item code '{name}' of checklist '{checklist}' is used by both item '{item}' and '{other}'",
+                 "细项代码在整个清单内必须唯一（检查结果按细项代码保存）：把这一个改为新代码，例如 '{item}_{name}'",
+                 "sub-item codes must be unique in the whole checklist (results are stored by code): rename "
+                 "this one, e.g. '{item}_{name}'"),
+    "E332": Code("改名来源无效", "renamed_from is invalid",
+                 "{what} '{name}' 的 renamed_from: '{old}' {reason}",
+                 "renamed_from: '{old}' of {what_en} '{name}' {reason_en}",
+                 "{fix}", "{fix_en}"),
+    "E333": Code("删除状态的去向无效", "moved_to is invalid",
+                 "流程 '{workflow}' 的 moved_to: {old} → {new}：{reason}",
+                 "moved_to {old} → {new} of workflow '{workflow}': {reason_en}",
+                 "{fix}", "{fix_en}"),
     # ---- E4xx: workflow graph and names
     "E401": Code("状态不可达", "unreachable state",
                  "流程 '{workflow}' 的状态 '{name}' 从初始状态 '{initial}' 无法到达",
@@ -165,8 +208,10 @@ CODES: dict[str, Code] = {
                  "add a transition with from: {name}, or set final: true"),
     "E403": Code("动作没有角色能执行", "no role can run the transition",
                  "动作 '{workflow}.{name}' 没有任何角色能执行", "no role can run transition '{workflow}.{name}'",
-                 "在 roles.yaml 中给 {roles} 之一授予 '{workflow}.{name}'（或 '{workflow}.*'）",
-                 "grant '{workflow}.{name}' (or '{workflow}.*') to one of {roles} in roles.yaml"),
+                 "现在没有人能执行它：由负责权限的同事决定哪个角色执行此动作并在 roles.yaml 中授权，或删除该动作"
+                 "（检查程序从不建议扩大权限）",
+                 "nobody can run it now: have whoever owns the permissions decide which role runs it and grant it "
+                 "in roles.yaml, or delete the transition (the checker never proposes wider permissions)"),
     "E404": Code("保留名称", "reserved name",
                  "'{name}' 是保留名称，不能用作{what}", "'{name}' is reserved and cannot be used as {what_en}",
                  "换一个名称，例如 '{name}_{suffix}'", "choose another name, e.g. '{name}_{suffix}'"),
@@ -184,8 +229,10 @@ CODES: dict[str, Code] = {
     "W408": Code("角色未获授权", "role lacks the grant",
                  "动作 '{workflow}.{name}' 列出了角色 '{role}'，但该角色在 roles.yaml 中没有此动作的授权",
                  "transition '{workflow}.{name}' lists role '{role}', which lacks the grant in roles.yaml",
-                 "在 roles.yaml 的 {role}.grants.transitions 中添加 '{workflow}.{name}'，或从 roles 中删除它",
-                 "add '{workflow}.{name}' to {role}.grants.transitions in roles.yaml, or drop it from roles"),
+                 "从该动作的 roles 中删除 '{role}'；如确需该角色执行此动作，由负责权限的同事决定是否授权"
+                 "（检查程序从不建议扩大权限）",
+                 "drop '{role}' from the transition's roles; if the role really must run it, whoever owns the "
+                 "permissions decides on the grant (the checker never proposes wider permissions)"),
     "E409": Code("评级规则不完整", "rating rules incomplete",
                  "检查清单 '{checklist}' 的评级规则{reason}", "the rating rules of checklist '{checklist}' {reason_en}",
                  "{fix}", "{fix_en}"),
@@ -194,6 +241,29 @@ CODES: dict[str, Code] = {
                  "item '{item}' has no sub-item that applies to org type '{org_type}': it will always show as not applicable",
                  "给某个细项的 applies_to 加上 '{org_type}'，或新增一个适用于它的细项",
                  "add '{org_type}' to the applies_to of a sub-item, or add a sub-item for it"),
+    "W430": Code("状态不在期限的停止列表中", "state missing from a deadline's stop list",
+                 "期限 '{deadline}' 计时中的案件可以进入终结状态 '{state}'，但它不在该期限的 stop 或 pause_in 中，"
+                 "时钟会一直走，案件将被错误地显示为逾期",
+                 "a case whose deadline '{deadline}' runs can reach the final state '{state}', which is in neither "
+                 "its stop nor its pause_in list: the clock keeps running and the case shows as overdue",
+                 "在期限 '{deadline}' 的 stop: {{enter: [...]}} 中加上 '{state}'（或在 pause_in 中加上它）",
+                 "add '{state}' to stop: {{enter: [...]}} of deadline '{deadline}' (or to its pause_in)"),
+    "W431": Code("个人信息字段无人可查看明文", "personal data no role can reveal",
+                 "字段 '{entity}.{name}' 标注了 pii，但没有任何角色的 reveal 包含它：可以录入，却没有人能看到明文",
+                 "field '{entity}.{name}' is marked pii but no role's reveal covers it: it can be typed in but "
+                 "nobody can ever read it back",
+                 "由负责权限的同事决定哪个直接办案的角色需要查看它，再在该角色的 grants.reveal 中写 '{entity}.{name}'；"
+                 "如果它不是个人信息，删除 pii",
+                 "have whoever owns the permissions decide which case-handling role needs it and list "
+                 "'{entity}.{name}' under that role's grants.reveal; if it is not personal data, remove pii"),
+    "W432": Code("$actor_org 对全县角色为空", "$actor_org with a county-wide role",
+                 "动作 '{workflow}.{name}' 用 $actor_org {use}，但可执行它的角色 '{role}' 的数据范围是 {scope}，"
+                 "{reason}",
+                 "transition '{workflow}.{name}' uses $actor_org {use_en}, but role '{role}' that may run it has "
+                 "scope {scope}: {reason_en}",
+                 "改用案件上的组织字段（例如 org: current_org），或从该动作的 roles 中删除 '{role}'",
+                 "name an org field of the case instead (e.g. org: current_org), or drop '{role}' from the "
+                 "transition's roles"),
     # ---- E5xx: personal data and security
     "E501": Code("个人信息字段缺少数据范围", "personal data without a data scope",
                  "实体 '{entity}' 含个人信息字段（{fields}），但{reason}",
@@ -280,6 +350,15 @@ def suggest(name: str, choices: Iterable[str]) -> dict[str, str]:
     if not close:
         return {"suggest": "", "suggest_en": ""}
     return {"suggest": f"；是不是 '{close[0]}'？", "suggest_en": f"; did you mean '{close[0]}'?"}
+
+
+# Names whose did-you-mean would widen a permission if followed: grants, the roles a transition,
+# a deadline extension, a field's writers or can_assign list.  A close match there is a different
+# grant, so no name is ever proposed (issue #14: a hint once proposed granting reject_arbitration).
+NO_GUESS = {"suggest": "（权限相关的名称不提示近似项，以免误授权限：请对照 roles.yaml / workflows.yaml 核对）",
+            "suggest_en": " (no close name is proposed for permissions, so none is granted by mistake: check "
+                          "roles.yaml / workflows.yaml)"}
+WIDENING_CODES = frozenset({"E303", "E304", "E314"})
 
 
 def error(code: str, src: Source, path: str, **params: Any) -> ConfigError:

@@ -34,7 +34,8 @@ def explain_entities(spec: AppSpec, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
-SYSTEM_TEXT = {"audit_log": ("审计日志", "audit log"), "access_matrix": ("权限矩阵", "access matrix")}
+SYSTEM_TEXT = {"audit_log": ("审计日志", "audit log"), "access_matrix": ("权限矩阵", "access matrix"),
+               "config_history": ("配置历史", "config history")}
 
 
 def runnable_transitions(spec: AppSpec, role: Role) -> list[str]:

@@ -94,3 +94,17 @@ def _load(config_dir: str) -> Result:
     errors.sort(key=ConfigError.sort_key)
     has_errors = any(not e.is_warning for e in errors)
     return Result(None if has_errors else spec, tuple(errors), tuple(files))
+
+
+def with_baseline(result: Result, baseline: Any) -> Result:
+    """``result`` plus the errors of comparing its spec with what is already in use (E330)."""
+    if result.spec is None or baseline is None:
+        return result
+    from .baseline import checklist_versions
+
+    extra = checklist_versions(result.spec, baseline)
+    if not extra:
+        return result
+    errors = sorted(result.errors + tuple(extra), key=ConfigError.sort_key)
+    has_errors = any(not e.is_warning for e in errors)
+    return Result(None if has_errors else result.spec, tuple(errors), result.files)

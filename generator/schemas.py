@@ -110,6 +110,11 @@ def text_pair(description: str) -> dict[str, Any]:
 LABEL = text_pair("显示名称，中英文各一，例如 {zh: 调解员, en: Mediator}")
 HELP = text_pair("填写说明，显示在表单字段下方")
 VERSION = integer("配置文件格式版本，目前固定为 1", minimum=1)
+
+
+def renamed_from(what: str) -> dict[str, Any]:
+    return ident(f"改名前的{what}名称：数据库中已有的数据随改名保留（python -m generator plan 会显示影响的行数）；"
+                 "改名生效后可以保留，也可以删除")
 SCHEMA_LINE = string("编辑器提示用的 $schema 地址（可选）")
 
 
@@ -151,12 +156,16 @@ FIELD = obj("一个字段（数据库中的一列）", {
                            "不保存任何内容。只用于 type: file", minimum=1, maximum=MAX_FILE_MB),
     "max_files": integer("附件字段最多保存几个文件：不写为 1（上传新文件替换旧文件）；大于 1 时可保存多个"
                          "（例如活动照片），满了再上传被拒绝（413）。只用于 type: file", minimum=1, maximum=100),
+    "renamed_from": renamed_from("字段"),
 }, ["label", "type"])
 
 ENUM = obj("一个选项集，例如组织类型、调解员类别", {
     "label": LABEL,
-    "values": mapping("选项值：键为英文标识，值为中英文名称", text_pair("选项的中英文名称"),
-                      min_properties=1),
+    "values": mapping("选项值：键为英文标识，值为中英文名称", obj("选项的中英文名称", {
+        "zh": string("中文文本（界面默认语言）", minLength=1),
+        "en": string("英文文本（切换到 English 时显示）", minLength=1),
+        "renamed_from": renamed_from("选项值"),
+    }, ["zh", "en"]), min_properties=1),
 }, ["label", "values"])
 
 MENU = obj("一个菜单分组", {
@@ -191,6 +200,7 @@ ENTITY = obj("一个实体（一张表、一组管理页面和一个接口）", 
                        pattern=r"^-?[a-z][a-z0-9_]*$"),
     "unique_together": {"type": "array", "description": "多字段联合唯一约束",
                         "items": ident_list("一组联合唯一的字段", min_items=2)},
+    "renamed_from": renamed_from("实体"),
 }, ["label", "menu", "fields"])
 
 ORG_TREE = obj("组织树：数据范围（县、乡镇、站点）按这棵树计算", {
@@ -205,9 +215,18 @@ ORG_TREE = obj("组织树：数据范围（县、乡镇、站点）按这棵树�
     "allowed_parents": mapping("每种组织类型允许的上级组织类型", ident_list("允许的上级类型")),
 }, ["entity", "parent_field", "type_field", "levels"])
 
+SITE = obj("本县平台的名称（页面标题、报表抬头都从这里取）", {
+    "title": text_pair("系统名称，显示在浏览器标题和页面左上角，例如 {zh: 解纷 · 阳新县劳动争议多元化解平台, en: …}"),
+    "county": text_pair("县名，报表标题用，例如 {zh: 阳新县, en: Yangxin County}"),
+    "office": text_pair("报表的报送单位，例如 {zh: 阳新县劳动争议化解联席会议办公室, en: …}"),
+    "townships": {"type": "array", "description": "本县的乡镇（街道）名称，演示数据按此命名",
+                  "items": text_pair("乡镇名称，例如 {zh: 清泉镇, en: Qingquan}")},
+}, ["title"])
+
 ENTITIES_FILE = obj("实体配置文件 entities.yaml：组织、名册、案件等所有数据表", {
     "$schema": SCHEMA_LINE,
     "version": VERSION,
+    "site": SITE,
     "menus": mapping("菜单分组", MENU, min_properties=1),
     "enums": mapping("选项集", ENUM),
     "org_tree": ORG_TREE,
@@ -244,8 +263,10 @@ ROLE = obj("一个角色", {
         "reveal": {"type": "array", "description": "可查看明文的个人信息字段，写作 实体名.字段名，"
                                                   "实体名.* 表示该实体全部个人信息字段",
                    "items": {"type": "string", "pattern": ENTITY_FIELD}, "uniqueItems": True},
-        "system": ident_list("系统功能权限：audit_log 查看审计日志、access_matrix 查看权限矩阵"),
+        "system": ident_list("系统功能权限：audit_log 查看审计日志、access_matrix 查看权限矩阵、"
+                             "config_history 查看配置版本历史"),
     }),
+    "renamed_from": renamed_from("角色"),
 }, ["label", "scope", "grants"])
 
 ROLES_FILE = obj("角色配置文件 roles.yaml：角色、权限和数据范围", {
@@ -308,6 +329,7 @@ STATE = obj("流程中的一个状态", {
     "owners": ident_list("负责处理此状态的角色"),
     "editable": ident_list("此状态下可修改的案件字段，其余字段锁定"),
     "final": boolean("是否终结状态（不再流转）"),
+    "renamed_from": renamed_from("状态"),
 }, ["label", "kind"])
 
 DEADLINE = obj("一个法定或约定期限", {
@@ -342,6 +364,11 @@ WORKFLOW = obj("一个流程（状态机）", {
     "states": mapping("状态定义：键为英文状态名", STATE, min_properties=1),
     "deadlines": mapping("期限定义：键为英文期限名", DEADLINE),
     "transitions": mapping("动作定义：键为英文动作名", TRANSITION, min_properties=1),
+    "moved_to": {"type": "object",
+                 "description": "删除状态时，其中的案件移入哪个状态：键为已删除的状态名，值为现有状态名；"
+                                "每件移动的案件记一条流转记录（python -m generator plan 会显示件数）",
+                 "propertyNames": {"pattern": IDENT},
+                 "additionalProperties": ident("接收案件的现有状态名")},
 }, ["label", "entity", "initial", "states", "transitions"])
 
 CALENDAR_YEAR = obj("某一年的放假和调休安排（国务院办公厅通知）", {
@@ -425,6 +452,14 @@ CHECKLIST = obj("一份检查清单（例如五有）", {
     "rating": {"type": "array", "description": "评级规则，按顺序匹配", "items": RATING_RULE,
                "minItems": 1},
     "uploads": UPLOADS,
+    "pages": obj("检查清单各页面和菜单的名称；不写时由清单名称生成，例如清单叫“六有”，看板就叫“六有达标看板”", {
+        "board": text_pair("站点看板，缺省为“<清单名>达标看板”"),
+        "coverage": text_pair("建设进度统计，缺省为“<清单名>建设进度”"),
+        "due": text_pair("复查到期提醒，缺省为“复查到期提醒”"),
+        "rectifications": text_pair("待办整改，缺省为“待办整改”"),
+        "new": text_pair("发起检查，缺省为“发起<清单名>检查”"),
+        "accredited": text_pair("“达标”在统计表中的叫法，缺省为“<清单名>达标”"),
+    }),
 }, ["label", "version", "entity", "applies_to", "items", "rating", "actions"])
 
 TARGET = obj("某一层级的建设目标", {

@@ -36,6 +36,8 @@ class SourceMap:
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     # Plain scalars that YAML 1.1 silently turned into something else, with their text.
     coerced: dict[Path, str] = field(default_factory=dict)
+    # The file's lines (indentation slips are explained from them after the schema ran).
+    lines: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def key(self, path: Path) -> Source:
         """Where the key of ``path`` sits (falls back to the nearest known parent)."""

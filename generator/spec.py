@@ -71,6 +71,7 @@ class Field(Node):
     accept: tuple[str, ...] = ()          # file: kinds allowed (empty: every kind)
     max_size_mb: Optional[int] = None     # file: per-file cap
     max_files: Optional[int] = None       # file: how many files the field keeps (1: a new one replaces it)
+    renamed_from: Optional[str] = None    # the field's name before a rename (its column is renamed)
 
     @property
     def file_kinds(self) -> tuple[str, ...]:
@@ -115,6 +116,7 @@ class Entity(Node):
     filters: tuple[str, ...] = ()
     order_by: Optional[str] = None
     unique_together: tuple[tuple[str, ...], ...] = ()
+    renamed_from: Optional[str] = None  # the entity's name before a rename (its table is renamed)
 
     @property
     def pii_fields(self) -> tuple[Field, ...]:
@@ -126,6 +128,7 @@ class Enum(Node):
     name: str
     label: Label
     values: Mapping[str, Label]
+    renamed: Mapping[str, str] = _field(default_factory=lambda: frozen_map({}))  # value -> its old key
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ class OrgTree(Node):
 # ------------------------------------------------------------------ roles
 
 # ``grants.system`` values: what each opens is mapped in generator/builders/permissions.py.
-SYSTEM_GRANTS = ("audit_log", "access_matrix")
+SYSTEM_GRANTS = ("audit_log", "access_matrix", "config_history")
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class Role(Node):
     org_types: tuple[str, ...] = ()
     can_assign: tuple[str, ...] = ()
     system: tuple[str, ...] = ()
+    renamed_from: Optional[str] = None
 
     def actions_on(self, entity: str) -> tuple[str, ...]:
         own = self.entity_grants.get(entity, ())
@@ -193,6 +197,7 @@ class State(Node):
     owners: tuple[str, ...] = ()
     editable: tuple[str, ...] = ()
     final: bool = False
+    renamed_from: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +279,7 @@ class Workflow(Node):
     transitions: Mapping[str, Transition]
     deadlines: Mapping[str, Deadline]
     attachments: Optional[Attachments] = None
+    moved_to: Mapping[str, str] = _field(default_factory=lambda: frozen_map({}))  # removed state -> state
 
 
 @dataclass(frozen=True)
@@ -331,6 +337,26 @@ class Uploads(Node):
     max_files_per_request: int = DEFAULT_FILES_PER_REQUEST
 
 
+# Pages of a checklist (app/checklists) and their default names, from the checklist's own label:
+# a county calling it 六有 gets 六有达标看板 without a word of code (checklists.yaml ``pages`` overrides).
+CHECKLIST_PAGES = {
+    "board": ("{zh}达标看板", "{en} board"),
+    "coverage": ("{zh}建设进度", "{en} coverage"),
+    "due": ("复查到期提醒", "Re-inspections due"),
+    "rectifications": ("待办整改", "Open rectifications"),
+    "new": ("发起{zh}检查", "New {en} inspection"),
+    "accredited": ("{zh}达标", "Accredited"),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    title: Label
+    county: Optional[Label] = None
+    office: Optional[Label] = None
+    townships: tuple[Label, ...] = ()
+
+
 @dataclass(frozen=True)
 class Checklist(Node):
     name: str
@@ -346,6 +372,14 @@ class Checklist(Node):
     rectification_days: int = 30
     due_soon_days: int = 30
     uploads: Optional[Uploads] = None  # None: the defaults of ``Uploads``
+    pages: Mapping[str, Label] = _field(default_factory=lambda: frozen_map({}))
+
+    def page_label(self, page: str) -> Label:
+        """The name of one of the checklist's pages: ``pages`` in checklists.yaml, else from its label."""
+        if page in self.pages:
+            return self.pages[page]
+        zh, en = CHECKLIST_PAGES[page]
+        return Label(zh.format(zh=self.label.zh), en.format(en=self.label.en))
 
     @property
     def upload_limits(self) -> Uploads:
@@ -392,6 +426,15 @@ class AppSpec:
     targets: Mapping[str, Target]
     reference: tuple[ReferenceRecord, ...]
     sources: Mapping[str, SourceMap]
+    site: Optional[Site] = None
+
+    @property
+    def title(self) -> Label:
+        return self.site.title if self.site else Label("解纷", "Jiefen")
+
+    def tracked_checklist(self) -> Optional[Checklist]:
+        """The checklist the tracker pages (app/checklists) follow: the first one over the org tree."""
+        return next((c for c in self.checklists.values() if c.entity == self.org_tree.entity), None)
 
     def key_at(self, node: Node, *sub: Any) -> Source:
         """Where the key ``node.path + sub`` sits in ``node``'s file."""

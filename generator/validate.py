@@ -13,10 +13,10 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, error, suggest
+from .errors import NO_GUESS, ConfigError, error, suggest
 from .fastschema import is_valid
 from .schemas import DATE, IDENT, schema_for
-from .source import Path, SourceMap, dotted
+from .source import Path, Source, SourceMap, dotted
 
 _TYPE_ZH = {"string": "文字", "integer": "整数", "number": "数字", "boolean": "是/否（true 或 false）",
             "object": "键值映射（key: value）", "array": "列表（以 - 开头的各项）", "null": "空值"}
@@ -48,16 +48,108 @@ def validate(kind: str, data: Any, smap: SourceMap) -> list[ConfigError]:
     seen: set[tuple[str, Path, str]] = set()
     out: list[ConfigError] = []
     for err in schema_errors(kind, data):
-        for item in _translate(err, smap):
+        for item in _translate(err, smap, kind):
             key = (item.code, tuple(err.absolute_path), item.path + str(item.params.get("key", "")))
             if key not in seen:
                 seen.add(key)
                 out.append(item)
+    out = _indentation_slips(kind, out, smap)
     flagged = {e.path for e in out}
     for path, text in smap.coerced.items():
         value = _get(data, path)
         if dotted(path) not in flagged and not isinstance(value, float):
             out.append(error("W108", smap.value(path), dotted(path), text=text, value=value))
+    return out
+
+
+def schema_at(kind: str, path: Path) -> Any:
+    """The schema that applies to the value at ``path`` (None where the path leaves the schema)."""
+    node: Any = schema_for(kind)
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        if isinstance(part, int):
+            node = node.get("items")
+        elif part in (node.get("properties") or {}):
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+    return node
+
+
+def _allows(kind: str, path: Path, key: str) -> bool:
+    node = schema_at(kind, path)
+    return isinstance(node, dict) and key in (node.get("properties") or {})
+
+
+def _indentation_slips(kind: str, errors: list[ConfigError], smap: SourceMap) -> list[ConfigError]:
+    """E112 for a key that slipped to a shallower level than the lines above it.
+
+    YAML reads ``to: closed`` indented two spaces too few as a key of the enclosing mapping, where it
+    is unknown (E203) or the wrong shape (E201), and the mapping it left misses it (E204, reported
+    on a line far above).  When the key is allowed in a mapping the previous line belongs to, the
+    first line of the slip is reported instead, with how far to move it.
+    """
+    from .loader import content_lines_before
+
+    lines = smap.lines
+    if not lines or not errors:
+        return errors
+    by_line: dict[int, Path] = {}
+    for p, (line, _col) in smap.keys.items():
+        if line not in by_line or len(p) > len(by_line[line]):
+            by_line[line] = p
+    slips: dict[str, ConfigError] = {}
+    resolved: set[tuple[str, str]] = set()  # (dotted mapping, key) an E112 explains as missing there
+    for e in errors:
+        if e.code not in ("E201", "E203", "E205"):
+            continue
+        path = next((p for p, (ln, _c) in smap.keys.items() if dotted(p) == e.path and ln == e.src.line), None)
+        if not path or not isinstance(path[-1], str):
+            continue
+        line, key = e.src.line, path[-1]
+        prev = content_lines_before(lines, line)
+        if prev is None or prev not in by_line:
+            continue
+        here = len(lines[line - 1]) - len(lines[line - 1].lstrip(" "))
+        above = len(lines[prev - 1]) - len(lines[prev - 1].lstrip(" "))
+        if here >= above:
+            continue
+        q = by_line[prev]
+        for depth in range(len(q) - 1, len(path) - 2, -1):
+            target = q[:depth]
+            if len(target) < len(path) - 1 or target == path[:-1] or not _allows(kind, target, key):
+                continue
+            child = smap.keys.get(q[:depth + 1])
+            if child is None:
+                break
+            want = child[1] - 1
+            n = want - here
+            ln = child[0]
+            slips[e.path] = error(
+                "E112", Source(smap.file, line, here + 1), dotted(path), line=line,
+                where=f"上文（第 {ln} 行起的 {dotted(target)}）", where_en=f"{dotted(target)} above (from line {ln})",
+                reason=f"'{key}' 少缩进了 {n} 格，被读成了 {dotted(path[:-1])} 下的键；按上文它属于 {dotted(target)}",
+                reason_en=f"'{key}' is {n} spaces short and was read as a key of {dotted(path[:-1])}; it belongs "
+                          f"to {dotted(target)}",
+                fix=f"把第 {line} 行（连同它下面属于它的各行）向右移 {n} 格，与第 {ln} 行对齐",
+                fix_en=f"move line {line} (and the lines under it) {n} spaces right, in line with line {ln}")
+            resolved.add((dotted(target), key))
+            break
+    if not slips:
+        return errors
+    out = []
+    for e in errors:
+        if e.path in slips:
+            if slips[e.path] is not None:
+                out.append(slips[e.path])
+                slips[e.path] = None  # type: ignore[assignment]
+        elif e.code == "E204" and (e.path, e.params.get("key")) in resolved:
+            continue
+        else:
+            out.append(e)
     return out
 
 
@@ -100,7 +192,7 @@ def _description(schema: Any) -> str:
     return schema.get("description", "") if isinstance(schema, dict) else ""
 
 
-def _translate(err: "jsonschema.ValidationError", smap: SourceMap) -> list[ConfigError]:
+def _translate(err: "jsonschema.ValidationError", smap: SourceMap, file_kind: str = "") -> list[ConfigError]:
     path: Path = tuple(err.absolute_path)
     where = dotted(path)
     kind = err.validator
@@ -136,7 +228,7 @@ def _translate(err: "jsonschema.ValidationError", smap: SourceMap) -> list[Confi
         choices = [str(c) for c in err.validator_value]
         quoted = _quote_fix(smap, path)
         extra = {"suggest": f"；{quoted[0]}", "suggest_en": f"; {quoted[1]}"} if quoted \
-            else suggest(str(err.instance), choices)
+            else NO_GUESS if _grants_permission(file_kind, path) else suggest(str(err.instance), choices)
         return [error("E202", smap.value(path), where, value=err.instance,
                       choices=", ".join(choices), **extra)]
     if kind == "pattern":
@@ -144,6 +236,11 @@ def _translate(err: "jsonschema.ValidationError", smap: SourceMap) -> list[Confi
         return [error("E205", smap.value(path), where, value=err.instance, fix=fix[0], fix_en=fix[1])]
     zh, en, fix, fix_en = _limit_text(kind, err)
     return [error("E206", smap.value(path), where, detail=zh, detail_en=en, fix=fix, fix_en=fix_en)]
+
+
+def _grants_permission(file_kind: str, path: Path) -> bool:
+    """A value of roles.yaml that decides what a role may do (scope, grants): no did-you-mean there."""
+    return file_kind == "roles" and any(p in ("grants", "scope", "can_assign") for p in path)
 
 
 def _pattern_fix(pattern: str) -> tuple[str, str]:

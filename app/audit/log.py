@@ -45,7 +45,7 @@ RETENTION_DAYS = 180  # the legal minimum (网络安全法 Art. 21: network logs
 
 EVENTS = ("create", "update", "delete", "login", "login_failed", "lockout", "logout", "denied",
           "export", "reveal", "config_sync", "transition", "deadline_extension",
-          "upload", "download", "file_delete", "audit_purge")
+          "upload", "download", "file_delete", "audit_purge", "config_apply")
 OUTCOMES = ("ok", "denied", "failed")
 # The outcome of an event when its caller does not say (every other event: ok).
 OUTCOME_OF = {"denied": "denied", "lockout": "denied", "login_failed": "failed"}

@@ -41,6 +41,7 @@ EVENT_LABELS = {
     "deadline_extension": Label("期限延长", "Deadline extension"),
     "upload": Label("上传文件", "Upload"), "download": Label("下载文件", "Download"),
     "file_delete": Label("删除文件", "File removed"), "audit_purge": Label("清理审计日志", "Audit purge"),
+    "config_apply": Label("应用配置", "Config applied"),
 }
 OUTCOME_LABELS = {"ok": Label("成功", "OK"), "denied": Label("拒绝", "Denied"), "failed": Label("失败", "Failed")}
 COLUMN_LABELS = {
@@ -128,12 +129,16 @@ class AuditLogView(ModelView):
 
 
 def history(entity: str, record_id: Any, limit: int = 200) -> list[dict[str, Any]]:
-    """The audit rows of one record, newest first: ``at``, ``event``, ``username``, ``changes`` (a dict)."""
+    """The audit rows of one record, newest first: ``at``, ``event``, ``username``, ``changes`` (a dict).
+
+    Rows written before the entity was renamed (``renamed_from`` in entities.yaml) are its history too."""
     reg = current_app.extensions["jiefen"]
     t = reg.audit_log.__table__
     session = current_app.appbuilder.sm.session
+    ent = reg.spec.entities.get(entity)
+    known = [entity] + ([ent.renamed_from] if ent is not None and ent.renamed_from else [])
     rows = session.execute(select(t.c.id, t.c.at, t.c.event, t.c.username, t.c.changes, t.c.detail)
-                           .where(t.c.entity == entity, t.c.record_id == str(record_id))
+                           .where(t.c.entity.in_(known), t.c.record_id == str(record_id))
                            .order_by(t.c.id.desc()).limit(limit)).all()
     return [{"id": r.id, "at": r.at, "event": r.event, "event_label": _event_label(r.event),
              "username": r.username, "changes": json.loads(r.changes) if r.changes else {},

@@ -17,14 +17,14 @@ from flask import current_app
 
 from generator.builders.permissions import CHECKLIST_MENUS
 from generator.builders.views import L
-from generator.spec import Label
 
-MENU_LABELS = {
-    "ChecklistBoard": (Label("五有达标看板", "Station board"), "board", "fa-th"),
-    "ChecklistCoverage": (Label("建设进度统计", "Coverage dashboard"), "coverage", "fa-bar-chart"),
-    "ChecklistDue": (Label("复查到期提醒", "Re-inspections due"), "due", "fa-calendar"),
-    "ChecklistRectifications": (Label("待办整改", "Open rectifications"), "rectifications", "fa-wrench"),
-    "ChecklistNew": (Label("发起五有检查", "New inspection"), "new", "fa-plus"),
+# Menu entry -> (page, icon); its label is the page's name from checklists.yaml (``Checklist.page_label``).
+MENU_PAGES = {
+    "ChecklistBoard": ("board", "fa-th"),
+    "ChecklistCoverage": ("coverage", "fa-bar-chart"),
+    "ChecklistDue": ("due", "fa-calendar"),
+    "ChecklistRectifications": ("rectifications", "fa-wrench"),
+    "ChecklistNew": ("new", "fa-plus"),
 }
 
 
@@ -35,7 +35,8 @@ def register(appbuilder: Any, reg: Any) -> None:
     from .views import ChecklistView
 
     spec = reg.spec
-    if "five_essentials" not in spec.checklists or "inspection" not in reg.models:
+    cl = spec.tracked_checklist()
+    if cl is None or "inspection" not in reg.models:
         return
     versions = Versions(spec.checklists, reg.checklist_versions)
     session = appbuilder.sm.session
@@ -45,12 +46,13 @@ def register(appbuilder: Any, reg: Any) -> None:
         raise
     except Exception:  # noqa: BLE001 - no table yet (SCHEMA_SYNC off before setup): stored on first use
         session.rollback()
-    current_app.extensions["jiefen_checklists"] = {"five_essentials": Tracker(spec, reg.models, versions)}
+    current_app.extensions["jiefen_checklists"] = {cl.name: Tracker(spec, reg.models, versions, cl.name)}
     menu = spec.entities["inspection"].menu
     category_label = L(spec.menus[menu].label) if menu in spec.menus else menu
     first = True
     for name in CHECKLIST_MENUS:
-        label, endpoint, icon = MENU_LABELS[name]
+        endpoint, icon = MENU_PAGES[name]
+        label = cl.page_label(endpoint)
         if first:
             appbuilder.add_view(ChecklistView, name, href=f"/checklists/{endpoint}", label=L(label), icon=icon,
                                 category=menu, category_label=category_label)

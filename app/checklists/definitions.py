@@ -15,7 +15,6 @@ rating rules (:mod:`app.checklists.rules`) work on it, never on the YAML spec di
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
@@ -27,8 +26,15 @@ from generator.spec import Checklist, Label
 TABLE = "jf_checklist_version"
 
 
-class VersionConflict(RuntimeError):
-    """The YAML changed a checklist's structure but kept its version number."""
+from app.lifecycle.codes import Refused  # noqa: E402
+
+
+class VersionConflict(Refused):
+    """The YAML changed a checklist's structure but kept its version number (E330, one coded line each;
+    ``python -m generator check`` reports the same at the ``version`` line before anything starts)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("E330", problems[0], "", tuple(problems[1:]))
 
 
 def build_version_table(base: type) -> type:
@@ -176,18 +182,11 @@ class Definition:
                    due_soon_days=cl.due_soon_days)
 
     def structure_hash(self) -> str:
-        """A digest of what rates an inspection (labels and wording excluded)."""
-        d = self.as_json()
-        d.pop("label")
-        for i in d["items"]:
-            i.pop("label")
-            for s in i["sub_items"]:
-                s.pop("label")
-                s.pop("requirement")
-                for e in s["evidence"]:
-                    e.pop("label")
-                    e.pop("unit")
-        return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        """A digest of what rates an inspection (labels and wording excluded); ``generator check``
+        computes the same one from the YAML (generator/baseline.py) to refuse a forgotten version."""
+        from generator.baseline import structure_hash
+
+        return structure_hash(self.as_json())
 
 
 # ------------------------------------------------------------------ the store
@@ -214,15 +213,16 @@ class Versions:
                 session.add(t(checklist=d.name, version=d.version, structure_hash=digest, definition=body))
             elif row.structure_hash != digest:
                 problems.append(
-                    f"checklists.yaml: 检查清单 '{d.name}' 的检查项或评级规则已修改，但 version 仍为 {d.version}；"
-                    f"请把 version 改为 {self.latest_stored(session, d.name) + 1}，历史检查才能保留原标准 / "
+                    f"检查清单 '{d.name}' 的检查项或评级规则已修改，但 version 仍为 {d.version}；"
+                    f"请把 checklists.yaml 中的 version 改为 {self.latest_stored(session, d.name) + 1}，"
+                    f"历史检查才能保留原标准（python -m generator check 会指出所在行）/ "
                     f"checklist '{d.name}' changed its items or rules but kept version {d.version}: "
                     f"raise the version so past inspections keep theirs")
             elif row.definition != body:
                 row.definition = body  # wording only
         if problems:
             session.rollback()
-            raise VersionConflict("\n".join(problems))
+            raise VersionConflict([(("E330 " if i else "") + p) for i, p in enumerate(problems)])
         session.commit()
         return problems
 

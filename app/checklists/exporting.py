@@ -88,12 +88,24 @@ def _sheet_title(ws: Any, title: str, sub: str, width: int) -> None:
     ws["A1"].alignment = Alignment(horizontal="center")
 
 
+def _county(t: Any, lg: str) -> str:
+    """The county's name from entities.yaml (``site.county``), for report titles."""
+    site = t.spec.site
+    return site.county.get(lg) if site and site.county else ""
+
+
+def _sheet_name(text: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
+    return "".join(c for c in text if c not in "[]:*?/\\")[:31] or "Sheet"
+
+
 def board_workbook(t: Any, data: Mapping[str, Any], lg: str) -> bytes:
     header, rows, keys = board_rows(t, data, lg)
     wb = Workbook()
     ws = wb.active
-    ws.title = _t("五有达标看板", "Board", lg)
-    _sheet_title(ws, _t("阳新县劳动争议调解组织“五有”达标情况表", "Five-essentials accreditation by station", lg),
+    ws.title = _sheet_name(t.cl.page_label("board").get(lg))
+    _sheet_title(ws, _t(f"{_county(t, lg)}劳动争议调解组织{t.cl.page_label('accredited').zh}情况表",
+                        f"{t.cl.page_label('accredited').en} by station", lg),
                  _t(f"填报日期：{_dt.date.today():%Y-%m-%d}　检查标准：{t.current_def.label.zh} 第 {t.current_def.version} 版",
                     f"As of {_dt.date.today():%Y-%m-%d}; checklist {t.current_def.label.en} v{t.current_def.version}", lg),
                  len(header))
@@ -134,7 +146,7 @@ def coverage_tables(t: Any, cov: Mapping[str, Any], lg: str) -> list[tuple[str, 
     sub_rows = [[subs[c].label.get(lg) if c in subs else c, n] for c, n in cov["sub_fail"]]
     return [
         (_t("一、建设目标完成情况", "1. Built and accredited against target", lg),
-         [_t("层级", "Level", lg), _t("目标数", "Target", lg), _t("已建成", "Built", lg), _t("五有达标", "Accredited", lg),
+         [_t("层级", "Level", lg), _t("目标数", "Target", lg), _t("已建成", "Built", lg), t.cl.page_label("accredited").get(lg),
           _t("基本达标", "Basic", lg), _t("达标率", "Share accredited", lg), _t("距目标差", "Gap to target", lg)], levels),
         (_t("二、各乡镇达标情况", "2. Accreditation by township", lg),
          [_t("乡镇", "Township", lg), _t("站点数", "Stations", lg), _t("达标", "Pass", lg), _t("基本达标", "Basic", lg),
@@ -150,11 +162,12 @@ def coverage_tables(t: Any, cov: Mapping[str, Any], lg: str) -> list[tuple[str, 
 def coverage_workbook(t: Any, cov: Mapping[str, Any], lg: str) -> bytes:
     wb = Workbook()
     ws = wb.active
-    ws.title = _t("五有建设进度", "Coverage", lg)
-    _sheet_title(ws, _t("阳新县“多元联动 一站解纷”调解组织建设及五有达标进度表",
-                        "Mediation network build-out and five-essentials progress", lg),
-                 _t(f"报送单位：阳新县劳动争议化解联席会议办公室　统计日期：{_dt.date.today():%Y-%m-%d}",
-                    f"Reported by the joint-meeting office; as of {_dt.date.today():%Y-%m-%d}", lg), 8)
+    ws.title = _sheet_name(t.cl.page_label("coverage").get(lg))
+    office = t.spec.site.office if t.spec.site and t.spec.site.office else None
+    _sheet_title(ws, _t(f"{_county(t, lg)}调解组织建设及{t.cl.page_label('accredited').zh}进度表",
+                        f"Mediation network build-out and {t.cl.page_label('accredited').en.lower()} progress", lg),
+                 _t((f"报送单位：{office.zh}　" if office else "") + f"统计日期：{_dt.date.today():%Y-%m-%d}",
+                    (f"Reported by {office.en}; " if office else "") + f"as of {_dt.date.today():%Y-%m-%d}", lg), 8)
     for title, header, rows in coverage_tables(t, cov, lg):
         ws.append([])
         ws.append([safe_cell(title)])
@@ -206,7 +219,7 @@ def charts(t: Any, cov: Mapping[str, Any], lg: str) -> dict[str, Markup]:
     built = _bars(_t("建成数与目标", "Built versus target", lg),
                   [(x["label"].get(lg), [(x["target"], "jf-bar-target", _t("目标", "Target", lg)),
                                           (x["built"], "jf-bar-built", _t("已建成", "Built", lg)),
-                                          (x["accredited"], "jf-bar-pass", _t("五有达标", "Accredited", lg))])
+                                          (x["accredited"], "jf-bar-pass", t.cl.page_label("accredited").get(lg))])
                    for x in lv], top)
     towns = _bars(_t("各乡镇达标率", "Share accredited by township", lg),
                   [((tw["org"].name if tw["org"] else _t("县直属", "County level", lg)).replace("（演示）", ""),

@@ -31,7 +31,6 @@ from .definitions import Definition, Versions
 
 OPEN_RECT = ("issued", "in_progress", "submitted", "overdue")
 EVIDENCE_KIND = {"image": "photo", "pdf": "document"}  # upload kind (app/files) -> evidence_kind
-CHECKLIST = "five_essentials"
 
 
 class Refused(Exception):
@@ -67,12 +66,13 @@ class Current:
 
 class Tracker:
     def __init__(self, spec: AppSpec, models: Mapping[str, type], versions: Versions,
-                 checklist: str = CHECKLIST) -> None:
+                 checklist: Optional[str] = None) -> None:
         self.spec = spec
         self.m = models
         self.versions = versions
-        self.name = checklist
-        self.cl = spec.checklists[checklist]
+        tracked = spec.tracked_checklist()
+        self.name = checklist or (tracked.name if tracked else "")
+        self.cl = spec.checklists[self.name]
         tree = spec.org_tree
         self.Org = models[tree.entity]
         self.Insp = models["inspection"]
@@ -180,7 +180,7 @@ class Tracker:
         (a re-check copies the previous results of the sub-items that still exist)."""
         otype = getattr(org, self.type_col)
         if otype not in self.cl.applies_to:
-            raise Refused(f"五有标准不适用于该类组织（{otype}）", f"the checklist does not apply to org type {otype}")
+            raise Refused(f"{self.cl.label.zh}不适用于该类组织（{otype}）", f"the checklist does not apply to org type {otype}")
         d = self.current_def
         insp = self.Insp(inspection_no=self.next_no(session, conducted_at.date()), org=org,
                          checklist_version=d.version, inspection_type=inspection_type, conducted_at=conducted_at,

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from generator.spec import CHECKLIST_PAGES
 from generator.builders.views import lang
 
 from app.access import rules as access_mod
@@ -46,12 +47,19 @@ class ChecklistView(BaseView):
     # view-menu, every permission the last registered view on it does not list.
     base_permissions = ["can_read", "can_create", "can_update", "can_delete", "can_export"]
     default_view = "board"
-    jf_checklist = "five_essentials"
-
     # ------------------------------------------------------------------ helpers
+    @property
+    def jf_checklist(self) -> str:
+        """The checklist these pages follow (``AppSpec.tracked_checklist``: 五有, 六有, …)."""
+        return next(iter(current_app.extensions["jiefen_checklists"]))
+
     @property
     def t(self) -> Tracker:
         return current_app.extensions["jiefen_checklists"][self.jf_checklist]
+
+    def title(self, page: str) -> str:
+        """A page's name from checklists.yaml (``pages``, else made from the checklist's label)."""
+        return self.t.cl.page_label(page).get(lang())
 
     @property
     def session(self) -> Any:
@@ -123,9 +131,10 @@ class ChecklistView(BaseView):
                 return "—" if value in (None, "") else str(value)
             return e.values[value].get(lg)
 
+        pages = {p: self.t.cl.page_label(p).get(lg) for p in CHECKLIST_PAGES}
         return self.render_template(f"jiefen/checklists/{template}", lang=lg, zh=lg == "zh", t=self.t,
                                     enum_label=enum_label, may=self.may, may_export=self.may_export(),
-                                    today=_dt.date.today(), **kw)
+                                    today=_dt.date.today(), pages=pages, **kw)
 
     def filters(self) -> tuple[str, Optional[int]]:
         level = request.args.get("level", "")
@@ -185,7 +194,7 @@ class ChecklistView(BaseView):
     @has_access
     def board(self) -> Any:
         data = self.board_data()
-        return self.page("board.html", title=_("Station board"), rows_html=self.board_rows_html(data), **data)
+        return self.page("board.html", title=self.title("board"), rows_html=self.board_rows_html(data), **data)
 
     @expose("/board.xlsx")
     @has_access
@@ -196,13 +205,13 @@ class ChecklistView(BaseView):
         body = exporting.board_workbook(self.t, data, lang())
         audit.record("export", entity="inspection",
                      detail=f"board: {len(data['stations'])} stations; args: {request.query_string.decode()[:300]}")
-        return _xlsx(body, "five-essentials-board", _("Five essentials board"))
+        return _xlsx(body, f"{self.jf_checklist}-board".replace("_", "-"), self.title("board"))
 
     @expose("/coverage")
     @has_access
     def coverage(self) -> Any:
         data = self.t.coverage(self.session, self.visible(), _dt.date.today())
-        return self.page("coverage.html", title=_("Coverage dashboard"), cov=data,
+        return self.page("coverage.html", title=self.title("coverage"), cov=data,
                          charts=exporting.charts(self.t, data, lang()),
                          tables=exporting.coverage_tables(self.t, data, lang()))
 
@@ -214,21 +223,21 @@ class ChecklistView(BaseView):
         data = self.t.coverage(self.session, self.visible(), _dt.date.today())
         body = exporting.coverage_workbook(self.t, data, lang())
         audit.record("export", entity="inspection", detail=f"coverage: {data['stations']} stations")
-        return _xlsx(body, "five-essentials-coverage", _("Five essentials coverage"))
+        return _xlsx(body, f"{self.jf_checklist}-coverage".replace("_", "-"), self.title("coverage"))
 
     @expose("/due")
     @has_access
     def due(self) -> Any:
         stations, _every = self.t.stations(self.session, self.visible())
         rows = self.t.reinspections(self.session, stations, _dt.date.today())
-        return self.page("due.html", title=_("Re-inspections due"), rows=rows)
+        return self.page("due.html", title=self.title("due"), rows=rows)
 
     @expose("/rectifications")
     @has_access
     def rectifications(self) -> Any:
         rows = self.t.open_rectifications(self.session, self.visible(), _dt.date.today())
         orgs = self.t.orgs(self.session)
-        return self.page("rectifications.html", title=_("Open rectifications"), rows=rows, orgs=orgs)
+        return self.page("rectifications.html", title=self.title("rectifications"), rows=rows, orgs=orgs)
 
     @expose("/station/<int:org_id>")
     @has_access
@@ -278,7 +287,7 @@ class ChecklistView(BaseView):
                 flash(e.zh if lang() == "zh" else e.en, "danger")
                 return redirect(url_for(".new"))
             return redirect(url_for(".inspection", pk=insp.id))
-        return self.page("new.html", title=_("New inspection"), stations=stations,
+        return self.page("new.html", title=self.title("new"), stations=stations,
                          selected=request.args.get("org", type=int),
                          types=self.t.spec.enums["inspection_type"].values,
                          now=_dt.datetime.now().strftime("%Y-%m-%dT%H:%M"))

@@ -97,7 +97,7 @@ def _visit(session: Any, t: Tracker, org: Any, kind: str, on: _dt.date, fail: tu
 
 
 def load(session: Any, spec: AppSpec, models: Mapping[str, type], today: _dt.date | None = None) -> int:
-    if "five_essentials" not in spec.checklists or "inspection" not in models:
+    if spec.tracked_checklist() is None or "inspection" not in models:
         return 0
     from app.demo.markers import BASE_DATE
 

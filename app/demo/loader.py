@@ -319,12 +319,37 @@ class DemoSummary:
         return f"{head}: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
 
 
+def localizer(spec: AppSpec) -> Any:
+    """Demo text in another county's words: ``site.county`` for 阳新, ``site.townships`` for its towns.
+
+    The demo county is written for 阳新县; a config of another county (examples/) names itself in
+    entities.yaml (``site``), and every text the demo writes follows it.  Codes stay as they are."""
+    site = spec.site
+    pairs: list[tuple[str, str]] = []
+    if site is not None and site.county is not None and site.county.zh != "阳新县":
+        county = site.county.zh
+        short = county[:-1] if county.endswith(("县", "市", "区")) and len(county) > 2 else county
+        towns = [t.zh for t in site.townships]
+        pairs += [(old, towns[i % len(towns)]) for i, (old, _c) in enumerate(TOWNSHIPS)] if towns else []
+        pairs += [("阳新县", county), ("阳新", short)]
+    if not pairs:
+        return lambda text: text
+
+    def local(text: str) -> str:
+        for old, new in pairs:
+            text = text.replace(old, new)
+        return text
+
+    return local
+
+
 class _Maker:
     """Adds rows with spec-aware care: unknown fields dropped, bad enum keys replaced, required fields filled."""
 
     def __init__(self, session: Session, spec: AppSpec, models: Mapping[str, type]) -> None:
         self.session, self.spec, self.models = session, spec, models
         self.made: Counter[str] = Counter()
+        self.local = localizer(spec)
 
     def has(self, entity: str, field: str) -> bool:
         return entity in self.spec.entities and field in self.spec.entities[entity].fields
@@ -342,6 +367,8 @@ class _Maker:
                 continue
             if f.type == "enum" and value is not None and not self.enum_ok(f.enum or "", value):
                 value = None if not f.required else next(iter(self.spec.enums[f.enum].values))  # type: ignore[index]
+            if f.type in ("string", "text") and isinstance(value, str):
+                value = self.local(value)
             if f.type == "string" and isinstance(value, str):
                 value = value[: f.max_length or 255]
             kw[name] = value
@@ -515,7 +542,11 @@ class _Demo:
     def make_orgs(self) -> None:
         rng = self.rng
         tree = self.spec.org_tree
+        org_ent = self.spec.entities[tree.entity]
+        known = self.spec.enums.get(org_ent.fields[tree.type_field].enum or "")
         for plan in demo_org_plan():
+            if known is not None and plan.org_type not in known.values:
+                continue  # a kind of organisation this county does not have (e.g. no industry room)
             self.plan[plan.code] = plan
             town = TOWNSHIPS[plan.township][0] if plan.township is not None else None
             division = (COUNTY_DIVISION + TOWNSHIPS[plan.township][1]) if plan.township is not None else COUNTY_DIVISION
@@ -736,7 +767,7 @@ class _Demo:
             c: dict[str, Any] = {"state": state if (self.wf and state in self.wf.states) else self.wf.initial,
                                  "level": level, "transfer": None}
             if level is None:
-                otype = _weighted(rng, intake_pool, [t for t, _ in intake_pool])
+                otype = _weighted(rng, intake_pool, [t for t, _ in intake_pool if self.of_type(t)])
                 org = rng.choice(self.of_type(otype))
                 c["current"] = c["registering"] = org
                 days = rng.randint(1, 7) if state == "registered" else rng.randint(1, 10)

@@ -25,6 +25,10 @@ def record_history(entity: str, record_id: Any) -> list[dict[str, Any]]:
         return rows
     spec = presenter.spec
     ent = spec.entities.get(entity)
+    # A change recorded under a field's name before a rename (renamed_from) reads as the field now.
+    renamed = {f.renamed_from: f.name for f in ent.fields.values() if f.renamed_from} if ent is not None else {}
+    for row in rows:
+        row["changes"] = {renamed.get(k, k): v for k, v in row["changes"].items()}
     wanted: dict[str, set[int]] = {}
     for row in rows:
         for name, pair in row["changes"].items():

@@ -53,7 +53,11 @@ def _checklist_cards(session: Any) -> Optional[dict[str, Any]]:
     name = sorted(trackers)[0]
     t = tracker(name)
     cov = t.coverage(session, visible_orgs(current()), _dt.date.today())
-    return {"checklist": name, "levels": cov["levels"]}
+    from generator.builders.views import lang
+
+    lg = lang()
+    return {"checklist": name, "levels": cov["levels"], "title": t.cl.page_label("coverage").get(lg),
+            "accredited": t.cl.page_label("accredited").get(lg)}
 
 
 class JiefenIndexView(IndexView):

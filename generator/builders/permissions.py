@@ -4,8 +4,8 @@ Entity grants map onto the vocabulary the generated views and APIs use
 (``can_read``/``can_create``/``can_update``/``can_delete``/``can_export`` on the
 entity's name); a readable entity also gives access to its menu entry and
 menu group.  Every signed-in role may see and edit its own account.  ``grants.system``
-opens the read-only audit log (``audit_log``) and the access matrix page (``access_matrix``, which also
-opens the workflow diagram page).  Reading a workflow's entity opens its 待我处理/overdue/funnel menu entries.
+opens the read-only audit log (``audit_log``), the access matrix page (``access_matrix``, which also
+opens the workflow diagram page) and the applied config versions (``config_history``).  Reading a workflow's entity opens its 待我处理/overdue/funnel menu entries.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ SELF_SERVICE: frozenset[Permission] = frozenset({
 # under these names; the names are CamelCase so no snake_case entity can ever collide with them).
 AUDIT_LOG_VIEW = "AuditLog"
 ACCESS_MATRIX_VIEW = "AccessMatrix"
+CONFIG_HISTORY_VIEW = "ConfigHistory"  # 系统管理 → 配置历史 (app/lifecycle/views.py)
 SYSTEM_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "audit_log": frozenset({("can_read", AUDIT_LOG_VIEW), ("menu_access", AUDIT_LOG_VIEW)}),
     "access_matrix": frozenset({("can_read", ACCESS_MATRIX_VIEW), ("menu_access", ACCESS_MATRIX_VIEW),
                                 ("menu_access", "WorkflowDiagram")}),
+    "config_history": frozenset({("can_read", CONFIG_HISTORY_VIEW), ("menu_access", CONFIG_HISTORY_VIEW)}),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from ..errors import ConfigError, error, suggest
+from ..errors import NO_GUESS, WIDENING_CODES, ConfigError, error, suggest
 from ..source import Path, Source, dotted
 from ..spec import AppSpec
 
@@ -24,12 +24,16 @@ def check(fn: CheckFn) -> CheckFn:
 
 
 def unknown(code: str, src: Source, path: Path, name: str, choices: Iterable[str], **params: Any) -> ConfigError:
-    """An 'unknown X' error with a did-you-mean built from ``choices``."""
-    return error(code, src, dotted(path), name=name, **suggest(name, choices), **params)
+    """An 'unknown X' error with a did-you-mean built from ``choices``.
+
+    Never for a permission (``WIDENING_CODES``): the closest name is another grant, and following
+    the hint would widen what a role may do."""
+    hint = NO_GUESS if code in WIDENING_CODES else suggest(name, choices)
+    return error(code, src, dotted(path), name=name, **hint, **params)
 
 
 def run_checks(spec: AppSpec) -> list[ConfigError]:
-    from . import checklists, labels, naming, references, security, workflows  # noqa: F401  (registration)
+    from . import checklists, labels, lifecycle, naming, references, security, workflows  # noqa: F401
 
     out: list[ConfigError] = []
     for fn in REGISTRY:

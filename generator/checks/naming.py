@@ -30,7 +30,8 @@ SQL_WORDS = {"all", "and", "as", "asc", "between", "by", "case", "check", "colum
 RESERVED_ENTITIES = {"user", "role", "permission", "group", "audit_log", "session", "state", "api",
                      "static", "login", "logout", "register", "lang", "swagger", "admin", "security",
                      "menu", "view_menu", "permission_view", "workflow", "transition", "deadline",
-                     "case_history", "inspection_item"}
+                     "case_history", "inspection_item", "config_version", "file", "user_org",
+                     "checklist_version"}
 
 
 def _reserved(name: str) -> bool:

@@ -1,7 +1,13 @@
-"""One demo app per test session (set up exactly as `make run` does), plus helpers."""
+"""One demo app per test session (set up exactly as `make run` does), plus helpers.
+
+``JIEFEN_TEST_CONFIG=examples/xishui`` (or any config directory) runs the spec-generated tests
+(test_crud_generated, test_permission_matrix, test_workflow_transitions) against another county:
+their demo app is built from that config (.ci/run does so for the example county).
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,13 +21,17 @@ from tests.support.database import private_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Demo@2026"
+# The config the demo app is built from: the shipped county unless JIEFEN_TEST_CONFIG names another.
+CONFIG = Path(os.environ.get("JIEFEN_TEST_CONFIG") or ROOT / "config")
+if not CONFIG.is_absolute():
+    CONFIG = ROOT / CONFIG
 
 
 def make_app(db_uri: str, **overrides: object) -> Flask:
     from app import create_app
 
     config = {"SQLALCHEMY_DATABASE_URI": db_uri, "TESTING": True, "WTF_CSRF_ENABLED": False,
-              "CONFIG_DIR": str(ROOT / "config"), "SECRET_KEY": "t" * 40,
+              "CONFIG_DIR": str(CONFIG), "SECRET_KEY": "t" * 40,
               # Every test client is 127.0.0.1 and the suite fails many logins on purpose: lift the
               # per-address login limit here; tests/app/test_login_throttle.py puts it back.
               "LOGIN_ADDRESS_MAX_FAILURES": 1_000_000}

@@ -20,9 +20,9 @@ from app.access.formatting import pii_mask
 from generator.spec import AppSpec
 from tests.support.payloads import payload
 
-from .conftest import ROOT, api_auth
+from .conftest import CONFIG, api_auth
 
-SPEC: AppSpec = load(str(ROOT / "config")).spec  # type: ignore[assignment]
+SPEC: AppSpec = load(str(CONFIG)).spec  # type: ignore[assignment]
 ADMIN_ROLE = next(r.name for r in SPEC.roles.values() if r.admin)  # the demo "admin" account holds it
 # An entity with a required read-only field (no default) is created by the server only, never
 # through its generic screens or API: evidence rows come from the 五有 upload route (app/checklists).

@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 
 from generator import load, names
-from tests.app.conftest import ROOT, api_auth, login
+from tests.app.conftest import CONFIG, api_auth, login
 
-SPEC = load(str(ROOT / "config")).spec
+SPEC = load(str(CONFIG)).spec
 assert SPEC is not None
 ROLES = sorted(SPEC.roles)
 MISSING = 987654321

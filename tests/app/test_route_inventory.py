@@ -40,7 +40,8 @@ SELF = {"AuthDBView.logout", "ResetMyPasswordView.this_form_get", "ResetMyPasswo
         "UserInfoEditView.this_form_get", "UserInfoEditView.this_form_post", "UserDBModelView.userinfo",
         "SecurityApi.logout", "MenuApi.get_menu_data"}
 ADMIN_CLASSES = {"UserDBModelView", "RoleModelView", "UserGroupModelView", "ResetPasswordView",
-                 "AuditLogView", "AccessMatrixView", "OpenApi", "SwaggerView", "WorkflowDiagramView"}
+                 "AuditLogView", "AccessMatrixView", "OpenApi", "SwaggerView", "WorkflowDiagramView",
+                 "ConfigHistoryView"}
 # Hand-written pages and APIs over entity rows: each method needs one entity permission
 # (``method_permission_name``) and reaches rows only through app/access/rules.py scopes.
 ENTITY_PAGES = {

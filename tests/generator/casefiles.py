@@ -10,6 +10,8 @@ cases, whole replacement files).  ``edits.txt`` is a list of blocks::
       type: strin
     === delete checklists.yaml
     === pad entities.yaml 600000
+    === snapshot applied       # copy the config as edited so far to ``dest/applied``: the version
+                               # already in use, which ``check --against applied`` compares with
 
 The expected output is the complete text ``python -m generator check config``
 prints for it, run from the directory holding ``config/``.
@@ -63,6 +65,9 @@ def apply_edits(text: str, cfg: Path) -> None:
             mode = None
             if words[0] == "delete":
                 (cfg / words[1]).unlink()
+                target = None
+            elif words[0] == "snapshot":
+                shutil.copytree(cfg, cfg.parent / words[1])
                 target = None
             elif words[0] == "pad":
                 path = cfg / words[1]

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def cli(*args: str) -> tuple[int, str]:
     buf = io.StringIO()
     with redirect_stdout(buf):
-        code = main(list(args))
+        code = main(list(args) + (["--no-db"] if args and args[0] == "check" else []))
     return code, buf.getvalue()
 
 
@@ -50,7 +50,7 @@ def test_warnings_alone_exit_zero(tmp_path: Path) -> None:
 
 
 def test_module_entry_point_runs_as_a_process() -> None:
-    proc = subprocess.run([sys.executable, "-m", "generator", "check", str(MINIMAL), "--lang", "en"],
+    proc = subprocess.run([sys.executable, "-m", "generator", "check", str(MINIMAL), "--lang", "en", "--no-db"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "config check passed" in proc.stdout and proc.stderr == ""
 

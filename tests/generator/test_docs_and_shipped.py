@@ -14,9 +14,17 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "config-guide.md"
 
 
+# Personal-data fields no role may reveal yet (W431, found by the check of issue #14): which
+# case-handling role may see them is a policy decision for the county, not the engineer's.
+PENDING_REVEAL = {"employer.fields.legal_rep_name", "employer.fields.contact_name", "employer.fields.contact_phone",
+                  "mediation_session.fields.co_mediators"}
+
+
 def test_shipped_config_compiles_clean() -> None:
     result = load(str(ROOT / "config"))
-    assert [e.render() for e in result.errors] == []
+    pending = {e.path.removeprefix("entities.").removesuffix(".pii") for e in result.errors if e.code == "W431"}
+    assert pending <= PENDING_REVEAL
+    assert [e.render() for e in result.errors if e.code != "W431"] == []
     assert result.ok and result.spec is not None
 
 

@@ -84,7 +84,7 @@ def seal_inspection(session: Any, ctx: Any, org_id: int, result: str = "pass") -
     n = next(_SEQ)
     # The tracker (app/checklists) rates from the latest submitted inspection's item summary,
     # under the checklist version it used: this one is the latest (an hour ago) and rates the seal.
-    checklist = ctx.spec.checklists["five_essentials"]
+    checklist = ctx.spec.tracked_checklist()  # 五有 in Yangxin, 六有 in examples/xishui
     row = insp(inspection_no=f"YX-T-INSP-{n}-{org_id}", org_id=org_id, inspection_type=next(iter(
         ctx.spec.enums[ctx.spec.entities["inspection"].fields["inspection_type"].enum].values)),
         conducted_at=dt.datetime.now().replace(microsecond=0) - dt.timedelta(hours=1),
