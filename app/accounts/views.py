@@ -143,6 +143,9 @@ class UserDBModelView(_FabUserDBModelView):
     * the password is stored as FAB's hash (``pre_add`` replaces FAB's, which did the hashing).
     """
 
+    # A stable order: FAB's user list has none, so PostgreSQL returned the accounts in heap order
+    # (which every login's update reshuffles) and page 1 changed from one visit to the next.
+    base_order = ("username", "asc")
     formatters_columns = {
         **(_FabUserDBModelView.formatters_columns or {}),
         "active": format_active,
